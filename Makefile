@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make test` and `make reproduce`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Full MNIST beside the repository (CI, developers) is used when present; otherwise ./data and download.
+SHARED_DATA := $(wildcard ../shared/data/MNIST/raw)
+DATA_ROOT ?= $(if $(SHARED_DATA),../shared/data,data)
+OUT ?= reproduced
+EXPERIMENTS ?= multidigit_size randbit
+
+.PHONY: test lint reproduce previews benchmarks clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP)
+	CONTRASTIVE_DATA=$(abspath $(DATA_ROOT)) $(PY) -m pytest
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+lint: $(STAMP)
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+# Re-trains every committed quick preset into $(OUT)/ (never over results/) and prints each claim check
+# beside the committed reference numbers.
+reproduce: $(STAMP)
+	@mkdir -p $(DATA_ROOT)
+	$(PY) -m datasets preview all --out-dir $(OUT)/previews --data-root $(DATA_ROOT)
+	@for e in $(EXPERIMENTS); do \
+	  $(PY) run_experiment.py $$e --preset quick --out $(OUT) --data-root $(DATA_ROOT) --compare-to results || exit $$?; \
+	done
+
+previews: $(STAMP)
+	$(PY) -m datasets preview all --out-dir results/previews --data-root $(DATA_ROOT)
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/bench_datasets.py --data-root $(DATA_ROOT)
+	$(PY) benchmarks/bench_losses.py
+	$(PY) benchmarks/bench_training.py --data-root $(DATA_ROOT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(OUT)
