@@ -64,5 +64,6 @@ def make_digit_on_image(
         copies = patch[:, None].expand(-1, corners.shape[0], -1, -1)
         paste(canvas, copies, corners.to(device)[None].expand(n, -1, -1), mode=composite)
     targets = {"object": images.labels.to(device), "digit": labels.to(device), "digit_index": index.to(device)}
-    return LabelledImages(canvas, targets, f"{images.source}+{digits.source}",
-                          {"object": images.class_names, "digit": digits.class_names})
+    return LabelledImages(
+        canvas, targets, f"{images.source}+{digits.source}", {"object": images.class_names, "digit": digits.class_names}
+    )

@@ -35,8 +35,9 @@ def _validate(n_images: int, n_digits: int, canvas_size: int, digit_size: int, p
         )
 
 
-def _top_left_corners(n: int, k: int, canvas_size: int, digit_size: int, placement: str,
-                      generator: torch.Generator) -> torch.Tensor:
+def _top_left_corners(
+    n: int, k: int, canvas_size: int, digit_size: int, placement: str, generator: torch.Generator
+) -> torch.Tensor:
     """(n, k, 2) integer (y, x) corners."""
     if placement == "random":
         return torch.randint(0, canvas_size - digit_size + 1, (n, k, 2), generator=generator)

@@ -18,8 +18,9 @@ from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError, check_int_range
 
 
-def _non_overlapping_corners(n: int, first: int, second: int, canvas: int, generator: torch.Generator
-                             ) -> tuple[torch.Tensor, torch.Tensor]:
+def _non_overlapping_corners(
+    n: int, first: int, second: int, canvas: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(n, 2) integer (y, x) corners of two squares of sides ``first`` and ``second`` that never overlap."""
     slack = canvas - first - second
     cuts = (torch.rand(n, 2, generator=generator) * (slack + 1)).floor().long().sort(dim=1).values
@@ -32,10 +33,12 @@ def _non_overlapping_corners(n: int, first: int, second: int, canvas: int, gener
     across_first = torch.randint(0, canvas - first + 1, (n,), generator=generator)
     across_second = torch.randint(0, canvas - second + 1, (n,), generator=generator)
     separate_in_x = (torch.rand(n, generator=generator) < 0.5)[:, None]
-    corner_first = torch.where(separate_in_x, torch.stack([across_first, along_first], 1),
-                               torch.stack([along_first, across_first], 1))
-    corner_second = torch.where(separate_in_x, torch.stack([across_second, along_second], 1),
-                                torch.stack([along_second, across_second], 1))
+    corner_first = torch.where(
+        separate_in_x, torch.stack([across_first, along_first], 1), torch.stack([along_first, across_first], 1)
+    )
+    corner_second = torch.where(
+        separate_in_x, torch.stack([across_second, along_second], 1), torch.stack([along_second, across_second], 1)
+    )
     return corner_first, corner_second
 
 
@@ -73,10 +76,15 @@ def make_two_digit_sizes(
     labels = digits.labels.to(device)[index]
     corners = torch.stack([corner_small, corner_large], 1).to(device).flip(-1)
     sizes = torch.tensor([small_size, large_size], device=device)[None, :, None]
-    targets = {"small_digit": labels[:, 0], "large_digit": labels[:, 1], "presence": presence_vector(labels),
-               "boxes": torch.cat([corners, corners + sizes], -1)}
-    return LabelledImages(canvas, targets, digits.source, {"small_digit": digits.class_names,
-                                                           "large_digit": digits.class_names})
+    targets = {
+        "small_digit": labels[:, 0],
+        "large_digit": labels[:, 1],
+        "presence": presence_vector(labels),
+        "boxes": torch.cat([corners, corners + sizes], -1),
+    }
+    return LabelledImages(
+        canvas, targets, digits.source, {"small_digit": digits.class_names, "large_digit": digits.class_names}
+    )
 
 
 def make_single_digit(
@@ -103,5 +111,6 @@ def make_single_digit(
     canvas = torch.zeros(index.shape[0], 1, canvas_size, canvas_size, device=device)
     patches = resize_digits(digits.images[index.to(digits.images.device), 0].to(device), digit_size)
     paste(canvas, patches[:, None], corners.to(device))
-    return LabelledImages(canvas, {"digit": digits.labels[index].to(device)}, digits.source,
-                          {"digit": digits.class_names})
+    return LabelledImages(
+        canvas, {"digit": digits.labels[index].to(device)}, digits.source, {"digit": digits.class_names}
+    )

@@ -28,6 +28,7 @@ def _multidigit(placement: str) -> Callable[[str | None], tuple[torch.Tensor, li
         images = torch.cat([make_multidigit(digits, 1, k, placement=placement, seed=k).images for k in counts])
         titles = [f"{k} digits" for k in counts]
         return images, titles, f"MultiDigits, {placement} placement (112 px, 28 px digits); {digits.source}"
+
     return build
 
 
@@ -36,7 +37,11 @@ def _multidigit_size(data_root: str | None) -> tuple[torch.Tensor, list[str], st
     sizes = (20, 30, 40, 50, 60, 70, 80, 80)
     data = [make_two_digit_sizes(digits, 1, 20, s, seed=i) for i, s in enumerate(sizes)]
     titles = [f"small {d.targets['small_digit'][0]} | {s}px {d.targets['large_digit'][0]}" for d, s in zip(data, sizes)]
-    return torch.cat([d.images for d in data]), titles, f"Modified MultiDigits (20 px digit + 20..80 px); {digits.source}"
+    return (
+        torch.cat([d.images for d in data]),
+        titles,
+        f"Modified MultiDigits (20 px digit + 20..80 px); {digits.source}",
+    )
 
 
 def _digit_on_image(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:

@@ -64,8 +64,12 @@ class RandBitImages:
 
     def with_bits(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Concatenate (B, C, H, W) (already augmented) images with the bit planes of items ``index``."""
-        planes = bit_planes(self.integers[index.to(self.integers.device)].to(images.device), self.n_bits,
-                            images.shape[-2], images.shape[-1])
+        planes = bit_planes(
+            self.integers[index.to(self.integers.device)].to(images.device),
+            self.n_bits,
+            images.shape[-2],
+            images.shape[-1],
+        )
         return torch.cat([images, planes.to(images.dtype)], dim=1)
 
     def full(self) -> torch.Tensor:

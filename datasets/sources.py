@@ -108,8 +108,16 @@ def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True
 
 # --------------------------------------------------------------------------------------- natural images
 NATURAL_SOURCES = ("photos", "cifar10", "folder:<path>")
-_SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
-                   "stereo_motorcycle", "immunohistochemistry")
+_SKIMAGE_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "retina",
+    "stereo_motorcycle",
+    "immunohistochemistry",
+)
 _SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 PHOTO_TRAIN_FRACTION = 0.7
 
@@ -125,8 +133,9 @@ def _shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
         image = getattr(skimage.data, name)()
         photos.append((name, image[0] if isinstance(image, tuple) else image))  # stereo pair: left image
     photos += [(name.removesuffix(".jpg"), load_sample_image(name)) for name in _SKLEARN_PHOTOS]
-    return tuple((name, _uint8_to_float(torch.from_numpy(np.array(img[..., :3])).permute(2, 0, 1)))
-                 for name, img in photos)
+    return tuple(
+        (name, _uint8_to_float(torch.from_numpy(np.array(img[..., :3])).permute(2, 0, 1))) for name, img in photos
+    )
 
 
 def photo_crops(n_per_class: int, image_size: int, train: bool, seed: int) -> ImageSplit:
@@ -160,8 +169,9 @@ def photo_crops(n_per_class: int, image_size: int, train: bool, seed: int) -> Im
 def _resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
     if images.shape[-1] == image_size and images.shape[-2] == image_size:
         return images
-    return F.interpolate(images, size=(image_size, image_size), mode="bilinear", antialias=True,
-                         align_corners=False).clamp_(0, 1)
+    return F.interpolate(
+        images, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+    ).clamp_(0, 1)
 
 
 def _load_cifar10(root: Path, train: bool, download: bool) -> ImageSplit:
@@ -190,8 +200,9 @@ def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
         image, label = folder[i]
         images.append(_resize(_uint8_to_float(pil_to_tensor(image.convert("RGB")))[None], image_size))
         labels.append(label)
-    return ImageSplit(torch.cat(images), torch.tensor(labels, dtype=torch.long), f"folder:{path}",
-                      tuple(folder.classes))
+    return ImageSplit(
+        torch.cat(images), torch.tensor(labels, dtype=torch.long), f"folder:{path}", tuple(folder.classes)
+    )
 
 
 def load_natural_images(
