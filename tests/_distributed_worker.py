@@ -1,0 +1,23 @@
+"""Worker for the 2-process gloo test: each rank computes a gathered loss on its half of the batch."""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+from losses import build_loss
+
+
+def run(rank: int, world: int, folder: str, name: str, z1: torch.Tensor, z2: torch.Tensor) -> None:
+    """Writes (loss, grad of view 1 rows, grad of view 2 rows) of this rank to ``folder/rank<r>.pt``."""
+    dist.init_process_group("gloo", init_method=f"file://{folder}/init", rank=rank, world_size=world)
+    try:
+        n = z1.shape[0] // world
+        local1 = z1[rank * n : (rank + 1) * n].clone().requires_grad_()
+        local2 = z2[rank * n : (rank + 1) * n].clone().requires_grad_()
+        loss = build_loss(name, temperature=0.2, gather=True)
+        terms = loss(local1, local2, generator=torch.Generator().manual_seed(7))
+        terms.total.backward()
+        torch.save((terms.total.item(), local1.grad, local2.grad), f"{folder}/rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
