@@ -1,0 +1,74 @@
+"""Figure and claim check of ``multidigit_size``: linear accuracy on the small and the large digit vs size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from analysis.claims import ClaimCheck
+from analysis.plotting import save_figure
+
+CLAIM = (
+    "Supervised stays high for both digits; SimCLR's accuracy on the small digit falls toward a random "
+    "network's as the other digit grows, while the large digit is learned well."
+)
+
+
+def _curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    curves = {}
+    for (method, tau), group in frame.groupby(["method", "temperature"]):
+        label = f"SimCLR tau={tau:g}" if method == "simclr" else method
+        curves[label] = group.groupby("large_size")[["acc_small", "acc_large"]].mean().sort_index()
+    return curves
+
+
+def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    small = int(frame["small_size"].iloc[0])
+    for label, curve in _curves(frame).items():
+        style = "--" if label in ("random", "supervised") else "-"
+        for ax, column in zip(axes, ("acc_small", "acc_large")):
+            ax.plot(curve.index, curve[column], style, marker="o", label=label)
+    axes[0].set_title(f"small digit ({small} px), linear eval")
+    axes[1].set_title("large digit (second digit's size), linear eval")
+    for ax in axes:
+        ax.set_xlabel("size of the second digit (px)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Modified MultiDigits: feature suppression ({int(frame['canvas_size'].iloc[0])} px canvas)")
+    return save_figure(fig, frame, preset, path)
+
+
+def claim_check(frame: pd.DataFrame) -> ClaimCheck:
+    curves = _curves(frame)
+    simclr = {k: v for k, v in curves.items() if k.startswith("SimCLR")}
+    if not simclr or "supervised" not in curves:
+        return ClaimCheck(CLAIM, {}, False, "needs SimCLR and supervised runs")
+    smallest, largest = frame["large_size"].min(), frame["large_size"].max()
+    best = max(simclr, key=lambda k: simclr[k].loc[smallest, "acc_small"])
+    numbers = {
+        f"{best} small-digit acc @ second={smallest}px": simclr[best].loc[smallest, "acc_small"],
+        f"{best} small-digit acc @ second={largest}px": simclr[best].loc[largest, "acc_small"],
+        f"{best} large-digit acc @ second={largest}px": simclr[best].loc[largest, "acc_large"],
+        f"supervised small-digit acc @ second={largest}px": curves["supervised"].loc[largest, "acc_small"],
+    }
+    if "random" in curves:
+        numbers[f"random small-digit acc @ second={largest}px"] = curves["random"].loc[largest, "acc_small"]
+    drop = (
+        numbers[f"{best} small-digit acc @ second={smallest}px"]
+        - numbers[f"{best} small-digit acc @ second={largest}px"]
+    )
+    gap = (
+        numbers[f"supervised small-digit acc @ second={largest}px"]
+        - numbers[f"{best} small-digit acc @ second={largest}px"]
+    )
+    supported = drop > 0.05 and gap > 0.05
+    summary = (
+        f"SimCLR's small-digit accuracy changes by {-drop:+.3f} as the second digit grows from {smallest} "
+        f"to {largest} px; supervised is {gap:+.3f} above SimCLR at {largest} px "
+        f"(supported needs a drop > 0.05 and a gap > 0.05)"
+    )
+    return ClaimCheck(CLAIM, {k: float(v) for k, v in numbers.items()}, supported, summary)

@@ -1,0 +1,32 @@
+"""Shared matplotlib helpers: headless backend, provenance footer, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def provenance(frame: pd.DataFrame, preset: str) -> str:
+    """Footer naming the preset, data source, device and commit(s) that made the figure's runs."""
+
+    def values(column: str) -> str:
+        return ",".join(sorted({str(v)[:12] for v in frame[column].dropna()})) if column in frame else "?"
+
+    return (
+        f"preset={preset} | runs={len(frame)} | data={values('data_source')} | device={values('device')} "
+        f"| commit={values('git_commit')}"
+    )
+
+
+def save_figure(fig: plt.Figure, frame: pd.DataFrame, preset: str, path: Path) -> Path:
+    fig.text(0.01, 0.005, provenance(frame, preset), fontsize=6, color="0.4")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

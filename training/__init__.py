@@ -1,0 +1,1 @@
+"""Shared trainer: encoders, projection heads, batched augmentation, SimCLR / supervised training, linear eval."""

@@ -1,0 +1,138 @@
+"""SimCLR augmentations applied to a whole batch at once, each sample with its own random parameters.
+
+All parameters are drawn as tensors on the images' device and applied with batched ops (one
+``grid_sample`` for crop + flip, broadcast arithmetic for colour, one grouped convolution for blur): there
+is no per-image Python loop. Images (B, C, H, W) in [0, 1]; C = 3 gets full colour distortion, other
+channel counts get brightness and contrast only. Only image channels are ever passed here: RandBit
+planes are appended by the trainer afterwards.
+
+* random resized crop: area fraction a ~ U(scale), log aspect r ~ U(log ratio); the crop has width
+  sqrt(a r) and height sqrt(a / r) (fractions of the side, clipped to 1), a uniform position, and is
+  resized back to (H, W) bilinearly; optional horizontal flip with p = 0.5.
+* colour distortion of strength s, with p = 0.8: brightness, contrast, saturation factors ~ U(1 - 0.8 s,
+  1 + 0.8 s) and hue rotation ~ U(-0.2 s, 0.2 s) turns (a rotation of the YIQ chroma plane), applied in this
+  fixed order; then grayscale with p = 0.2.
+* Gaussian blur (optional, ImageNet): p = 0.5, sigma ~ U(0.1, 2.0) pixels at 224 px scaled to the image
+  size, kernel about 10% of the side.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+_GRAY = (0.299, 0.587, 0.114)
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """crop_scale / crop_ratio: random resized crop ranges; color_strength 0 disables colour distortion."""
+
+    crop_scale: tuple[float, float] = (0.08, 1.0)
+    crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
+    flip: bool = True
+    color_strength: float = 0.5
+    color_prob: float = 0.8
+    gray_prob: float = 0.2
+    blur: bool = False
+
+
+def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    return torch.rand(n, device=like.device, generator=generator) * (high - low) + low
+
+
+def resized_crop_flip(
+    images: torch.Tensor,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    flip: bool,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Random resized crop (and horizontal flip) of every image, output the same size as the input."""
+    n = images.shape[0]
+    area = _uniform(n, *scale, images, generator)
+    log_ratio = _uniform(n, math.log(ratio[0]), math.log(ratio[1]), images, generator)
+    width = torch.sqrt(area * log_ratio.exp()).clamp(max=1.0)
+    height = torch.sqrt(area / log_ratio.exp()).clamp(max=1.0)
+    center_x = (1 - width) * _uniform(n, -1, 1, images, generator)
+    center_y = (1 - height) * _uniform(n, -1, 1, images, generator)
+    sign = torch.ones(n, device=images.device)
+    if flip:
+        sign = torch.where(torch.rand(n, device=images.device, generator=generator) < 0.5, -sign, sign)
+    theta = torch.zeros(n, 2, 3, device=images.device)
+    theta[:, 0, 0], theta[:, 0, 2] = width * sign, center_x
+    theta[:, 1, 1], theta[:, 1, 2] = height, center_y
+    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def _gray(images: torch.Tensor) -> torch.Tensor:
+    if images.shape[1] != 3:
+        return images.mean(dim=1, keepdim=True)
+    weights = torch.tensor(_GRAY, device=images.device, dtype=images.dtype)[None, :, None, None]
+    return (images * weights).sum(dim=1, keepdim=True)
+
+
+def _blend(images: torch.Tensor, other: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """factor * images + (1 - factor) * other, clipped; factor (B,)."""
+    factor = factor[:, None, None, None]
+    return (factor * images + (1 - factor) * other).clamp_(0, 1)
+
+
+def _rotate_hue(images: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    yiq_matrix = _RGB_TO_YIQ.to(images.device, images.dtype)
+    yiq = torch.einsum("ij,bjhw->bihw", yiq_matrix, images)
+    cos, sin = torch.cos(2 * math.pi * turns)[:, None, None], torch.sin(2 * math.pi * turns)[:, None, None]
+    i, q = yiq[:, 1], yiq[:, 2]
+    yiq = torch.stack([yiq[:, 0], cos * i - sin * q, sin * i + cos * q], dim=1)
+    return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(yiq_matrix), yiq).clamp_(0, 1)
+
+
+def color_distort(
+    images: torch.Tensor,
+    strength: float,
+    prob: float = 0.8,
+    gray_prob: float = 0.2,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """SimCLR colour distortion of strength s on a batch (B, C, H, W)."""
+    n, spread = images.shape[0], 0.8 * strength
+    apply = (torch.rand(n, device=images.device, generator=generator) < prob).to(images.dtype)
+    factor = lambda: 1 + apply * _uniform(n, -spread, spread, images, generator)  # noqa: E731
+    images = (images * factor()[:, None, None, None]).clamp(0, 1)
+    images = _blend(images, _gray(images).mean(dim=(2, 3), keepdim=True), factor())
+    if images.shape[1] == 3:
+        images = _blend(images, _gray(images), factor())
+        images = _rotate_hue(images, apply * _uniform(n, -0.2 * strength, 0.2 * strength, images, generator))
+    to_gray = torch.rand(n, device=images.device, generator=generator) < gray_prob
+    return torch.where(to_gray[:, None, None, None], _gray(images).expand_as(images), images)
+
+
+def gaussian_blur(images: torch.Tensor, prob: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Per-sample Gaussian blur (separable, one grouped convolution per axis)."""
+    n, c, h, w = images.shape
+    size = max(3, int(0.1 * min(h, w)) // 2 * 2 + 1)
+    sigma = _uniform(n, 0.1, 2.0, images, generator) * min(h, w) / 224
+    blurred = torch.rand(n, device=images.device, generator=generator) < prob
+    sigma = torch.where(blurred, sigma, torch.full_like(sigma, 1e-3))  # sigma -> 0: identity kernel
+    offsets = torch.arange(size, device=images.device, dtype=images.dtype) - size // 2
+    kernel = torch.exp(-(offsets[None] ** 2) / (2 * sigma[:, None] ** 2))
+    kernel = (kernel / kernel.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)  # (n * c, size)
+    x = images.reshape(1, n * c, h, w)
+    x = F.conv2d(F.pad(x, (size // 2, size // 2, 0, 0), mode="reflect"), kernel[:, None, None, :], groups=n * c)
+    x = F.conv2d(F.pad(x, (0, 0, size // 2, size // 2), mode="reflect"), kernel[:, None, :, None], groups=n * c)
+    return x.reshape(n, c, h, w)
+
+
+def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One random view of every image in the batch (B, C, H, W) -> (B, C, H, W)."""
+    views = resized_crop_flip(images, config.crop_scale, config.crop_ratio, config.flip, generator)
+    if config.color_strength > 0:
+        views = color_distort(views, config.color_strength, config.color_prob, config.gray_prob, generator)
+    if config.blur:
+        views = gaussian_blur(views, generator=generator)
+    return views
