@@ -125,7 +125,7 @@ def gaussian_blur(images: torch.Tensor, prob: float = 0.5, generator: torch.Gene
     x = images.reshape(1, n * c, h, w)
     x = F.conv2d(F.pad(x, (size // 2, size // 2, 0, 0), mode="reflect"), kernel[:, None, None, :], groups=n * c)
     x = F.conv2d(F.pad(x, (0, 0, size // 2, size // 2), mode="reflect"), kernel[:, None, :, None], groups=n * c)
-    return x.reshape(n, c, h, w)
+    return x.reshape(n, c, h, w).clamp_(0, 1)
 
 
 def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -44,14 +44,15 @@ def run_training(
     step: Callable[[torch.Tensor], torch.Tensor],
     n_items: int,
     config: LoopConfig,
-    generator: torch.Generator,
+    generators: list[torch.Generator],
     description: str = "train",
     checkpoint_path: Path | None = None,
 ) -> list[float]:
     """Train ``model``'s parameters with ``step``; returns the mean loss of each epoch.
 
-    Batches drop the last incomplete one (contrastive losses need equal-size batches). ``generator`` (CPU)
-    shuffles; trainers use it for augmentation too, so a seed fixes the whole run on CPU.
+    Batches drop the last incomplete one (contrastive losses need equal-size batches). ``generators[0]``
+    (CPU) shuffles; the others are the trainer's (augmentation, loss sampling). All of them are saved in
+    checkpoints, so a resumed run continues exactly where it stopped.
     """
     if not 2 <= config.batch_size <= n_items:
         raise ValueError(f"batch_size={config.batch_size} is not allowed; it must be in [2, {n_items}] (dataset size)")
@@ -65,7 +66,8 @@ def run_training(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
+        for generator, generator_state in zip(generators, state["generators"], strict=True):
+            generator.set_state(generator_state)
         history, start_epoch = state["history"], state["epoch"]
     bar = tqdm(
         total=steps_per_epoch * config.epochs,
@@ -77,7 +79,7 @@ def run_training(
     )
     model.train()
     for epoch in range(start_epoch, config.epochs):
-        order = torch.randperm(n_items, generator=generator)
+        order = torch.randperm(n_items, generator=generators[0])
         total = 0.0
         for i in range(steps_per_epoch):
             loss = step(order[i * config.batch_size : (i + 1) * config.batch_size])
@@ -102,7 +104,7 @@ def run_training(
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(),
+                    "generators": [g.get_state() for g in generators],
                     "history": history,
                     "epoch": epoch + 1,
                 },

@@ -75,5 +75,7 @@ def train_simclr(
             loss = loss + F.cross_entropy(logits, labels[index].repeat(2))
         return loss
 
-    history = run_training(model, step, len(data), config.loop, shuffle, f"simclr[{config.loss}]", checkpoint_path)
+    history = run_training(
+        model, step, len(data), config.loop, [shuffle, random], f"simclr[{config.loss}]", checkpoint_path
+    )
     return model, history

@@ -49,5 +49,5 @@ def train_supervised(
             return F.binary_cross_entropy_with_logits(logits, targets[index].float())
         return F.cross_entropy(logits, targets[index])
 
-    history = run_training(model, step, len(data), config.loop, shuffle, "supervised")
+    history = run_training(model, step, len(data), config.loop, [shuffle, random], "supervised")
     return model, history
