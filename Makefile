@@ -18,6 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 test: $(STAMP)
+	@mkdir -p $(DATA_ROOT)
 	CONTRASTIVE_DATA=$(abspath $(DATA_ROOT)) $(PY) -m pytest
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
