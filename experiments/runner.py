@@ -81,23 +81,29 @@ def _pid_alive(pid: int) -> bool:
 
 
 def try_lock(lock: Path) -> bool:
-    """Take ``lock`` exclusively; a lock left by a dead process (same host) is taken over."""
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+    """Take ``lock`` exclusively; a lock left by a dead process (same host) is taken over.
+
+    The lock appears atomically with its owner's pid already in it (written to a private file, then
+    hard-linked into place), so no process ever reads a half-written lock and mistakes it for a stale one.
+    """
+    private = lock.with_name(f".{lock.name}.{os.getpid()}.tmp")
+    private.write_text(str(os.getpid()))
+    try:
+        for _ in range(2):
             try:
-                owner = int(lock.read_text() or 0)
-            except (OSError, ValueError):
-                return False
-            if owner and _pid_alive(owner):
-                return False
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(str(os.getpid()))
-        return True
-    return False
+                os.link(private, lock)
+                return True
+            except FileExistsError:
+                try:
+                    owner = int(lock.read_text())
+                except (OSError, ValueError):
+                    return False
+                if _pid_alive(owner):
+                    return False
+                lock.unlink(missing_ok=True)
+        return False
+    finally:
+        private.unlink(missing_ok=True)
 
 
 def run_sweep(

@@ -19,5 +19,6 @@ def run(rank: int, world: int, folder: str, name: str, z1: torch.Tensor, z2: tor
         terms = loss(local1, local2, generator=torch.Generator().manual_seed(7))
         terms.total.backward()
         torch.save((terms.total.item(), local1.grad, local2.grad), f"{folder}/rank{rank}.pt")
+        dist.barrier()  # both ranks finished their collectives before either tears the group down
     finally:
         dist.destroy_process_group()
