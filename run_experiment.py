@@ -18,7 +18,7 @@ from pathlib import Path
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
 from datasets import InvalidParameterError, resolve_data_root
-from experiments.config import ConfigError, apply_overrides, expand_grid
+from experiments.config import ConfigError, apply_overrides, expand_grid, run_id
 from experiments.registry import PAPER_EXPERIMENTS, RunContext, get_experiment, registry
 from experiments.runner import run_sweep
 from training.device import resolve_device
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, InvalidParameterError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    check = build_report(experiment.name, args.preset, preset_dir)
+    check = build_report(experiment.name, args.preset, preset_dir, {run_id(c) for c in configs})
     if check is None:
         print(f"no finished runs in {preset_dir / 'runs'}")
         return 0

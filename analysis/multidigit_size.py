@@ -47,15 +47,18 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     simclr = {k: v for k, v in curves.items() if k.startswith("SimCLR")}
     if not simclr or "supervised" not in curves:
         return ClaimCheck(CLAIM, {}, False, "needs SimCLR and supervised runs")
-    smallest, largest = frame["large_size"].min(), frame["large_size"].max()
-    best = max(simclr, key=lambda k: simclr[k].loc[smallest, "acc_small"])
+    best = max(simclr, key=lambda k: simclr[k]["acc_small"].iloc[0])
+    sizes = simclr[best].index.intersection(curves["supervised"].index)
+    if len(sizes) < 2:
+        return ClaimCheck(CLAIM, {}, False, "needs SimCLR and supervised runs at two or more second-digit sizes")
+    smallest, largest = sizes.min(), sizes.max()
     numbers = {
         f"{best} small-digit acc @ second={smallest}px": simclr[best].loc[smallest, "acc_small"],
         f"{best} small-digit acc @ second={largest}px": simclr[best].loc[largest, "acc_small"],
         f"{best} large-digit acc @ second={largest}px": simclr[best].loc[largest, "acc_large"],
         f"supervised small-digit acc @ second={largest}px": curves["supervised"].loc[largest, "acc_small"],
     }
-    if "random" in curves:
+    if "random" in curves and largest in curves["random"].index:
         numbers[f"random small-digit acc @ second={largest}px"] = curves["random"].loc[largest, "acc_small"]
     drop = (
         numbers[f"{best} small-digit acc @ second={smallest}px"]

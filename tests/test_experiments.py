@@ -39,6 +39,21 @@ def test_smoke_preset_runs_end_to_end_and_writes_table_and_figure(experiment, tm
     assert (preset_dir / "figure.png").exists()
 
 
+def test_report_covers_only_the_requested_grid(tmp_path, mnist_root):
+    """Runs of an earlier --set grid stay in runs/ but never enter this grid's table and figure."""
+    base = ["multidigit_size", "--preset", "smoke", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]
+    base += ["--data-root", mnist_root] if mnist_root else []
+    random_only = ["--set", "method=random"]
+    assert run_experiment.main(base + random_only + ["--set", "canvas_size=32"]) == 0
+    assert run_experiment.main(base + random_only) == 0
+    preset_dir = tmp_path / "multidigit_size" / "smoke"
+    assert len(list((preset_dir / "runs").glob("*.json"))) == 4
+    table = pd.read_csv(preset_dir / "results.csv")
+    assert sorted(table["large_size"]) == [7, 14] and set(table["canvas_size"]) == {28}
+    assert run_experiment.main(base + random_only + ["--set", "large_size=14", "--plot-only"]) == 0
+    assert pd.read_csv(preset_dir / "results.csv")["large_size"].tolist() == [14]
+
+
 def test_list_names_every_paper_experiment(capsys):
     assert run_experiment.main(["--list"]) == 0
     out = capsys.readouterr().out
