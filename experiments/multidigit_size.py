@@ -109,14 +109,16 @@ PRESETS = {
             "width": 8,
             "stem_stride": 2,
             "epochs": 8,
-            "batch_size": 256,
+            "batch_size": 128,
             "lr": 2e-3,
+            "crop_scale_min": 0.5,
             "head_hidden": 256,
             "head_out": 64,
             "probe_epochs": 30,
         },
         sweep={"large_size": (14, 28, 42), "method": ("simclr", "supervised", "random"), "temperature": (0.2, 0.5)},
-        note="2-core CPU: half-scale canvas (56 px, 14 px small digit, 14..42 px large digit), ResNet-18 width 8",
+        note="2-core CPU: half-scale canvas (56 px, 14 px small digit, 14..42 px large digit), ResNet-18 width 8, "
+        "5k images, 8 epochs",
     ),
     "paper": Preset(
         base={
