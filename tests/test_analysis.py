@@ -40,3 +40,11 @@ def test_randbit_claim_needs_a_collapse_at_ten_bits_or_more():
     assert randbit.claim_check(frame(0.12, 20)).supported
     assert not randbit.claim_check(frame(0.85, 20)).supported
     assert not randbit.claim_check(frame(0.12, 5)).supported
+
+
+def test_multidigit_claim_says_when_simclr_barely_beats_a_random_network():
+    frame = _multidigit_frame({14: 0.30, 42: 0.27}, (14, 42))
+    random = pd.DataFrame([{"method": "random", "temperature": 0.1, "large_size": 14, "acc_small": 0.25}])
+    weak = multidigit_size.claim_check(pd.concat([frame, random]))
+    assert weak.numbers["random small-digit acc @ second=14px"] == 0.25
+    assert "+0.050 above a random network, too little learned" in weak.summary
