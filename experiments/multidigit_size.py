@@ -101,14 +101,14 @@ PRESETS = {
     ),
     "quick": Preset(
         base={
-            "canvas_size": 56,
-            "small_size": 14,
+            "canvas_size": 84,
+            "small_size": 28,
             "n_train": 5000,
             "n_probe_train": 5000,
             "n_probe_test": 2000,
             "width": 8,
             "stem_stride": 2,
-            "epochs": 8,
+            "epochs": 7,
             "batch_size": 128,
             "lr": 2e-3,
             "crop_scale_min": 0.5,
@@ -116,9 +116,9 @@ PRESETS = {
             "head_out": 64,
             "probe_epochs": 30,
         },
-        sweep={"large_size": (14, 28, 42), "method": ("simclr", "supervised", "random"), "temperature": (0.2, 0.5)},
-        note="2-core CPU: half-scale canvas (56 px, 14 px small digit, 14..42 px large digit), ResNet-18 width 8, "
-        "5k images, 8 epochs",
+        sweep={"large_size": (28, 42, 56), "method": ("simclr", "supervised", "random"), "temperature": (0.2, 0.5)},
+        note="2-core CPU: 84 px canvas, 28 px small digit, 28..56 px second digit, ResNet-18 width 8 with a stride-2 "
+        "stem, 5k images, 7 epochs",
     ),
     "paper": Preset(
         base={

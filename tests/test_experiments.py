@@ -70,7 +70,7 @@ def test_list_names_every_paper_experiment(capsys):
         (["randbit", "--set", "epochs=ten"], "--set epochs='ten': expected a value of type int"),
         (["randbit", "--set", "n_bits=0,99"], "n_bits=99 is not allowed; it must be in [0, 30]"),
         (["randbit", "--set", "online=true", "--set", "method=supervised"], "online=true needs method=simclr"),
-        (["multidigit_size", "--set", "large_size=100"], "must be <= canvas_size=56"),
+        (["multidigit_size", "--set", "large_size=100"], "must be <= canvas_size=84"),
         (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
         (["randbit", "--seeds", "a,b"], "--seeds 'a,b' must be comma-separated integers"),
     ],
