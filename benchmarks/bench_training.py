@@ -124,10 +124,10 @@ def main() -> None:
         args.steps,
         AugmentConfig(crop_scale=(0.5, 1.0), flip=False, color_strength=0.0),
     )
-    canvases = make_two_digit_sizes(digits, 4096, 14, 42, canvas_size=56).images
+    canvases = make_two_digit_sizes(digits, 2048, 28, 56, canvas_size=84).images
     bench(
-        "multidigit_size quick: ResNet-18 w8, 56 px, batch 128",
-        build_encoder("resnet18", 1, 56, width=8, stem_stride=2),
+        "multidigit_size quick: ResNet-18 w8, 84 px, batch 128",
+        build_encoder("resnet18", 1, 84, width=8, stem_stride=2),
         canvases,
         128,
         args.steps,
