@@ -70,8 +70,9 @@ def bench(
         x = images[(s * batch) % (len(images) - batch) :][:batch]
         model_time += model_step(augment(x, config, generator), augment(x, config, generator))
     batched = time.perf_counter() - start
+    pipeline = per_sample_pipeline(config, images.shape[-1])
     loader = DataLoader(
-        PerSampleViews(images, per_sample_pipeline(config, images.shape[-1])),
+        PerSampleViews(images, pipeline),
         batch_size=batch,
         num_workers=2,
         shuffle=True,
@@ -88,12 +89,13 @@ def bench(
         f"{1 - model_time / batched:5.1%}) | per-sample DataLoader {steps * batch / looped:7.0f} img/s (outside "
         f"model {1 - model_time_loader / looped:5.1%}) | speed-up {looped / batched:4.1f}x"
     )
-    augmentation_only(images[:batch], config, generator)
+    augmentation_only(images[:batch], config, pipeline, generator)
 
 
-def augmentation_only(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> None:
+def augmentation_only(
+    images: torch.Tensor, config: AugmentConfig, pipeline: v2.Compose, generator: torch.Generator
+) -> None:
     """Augmentation alone, in this process: one batched call vs a Python loop of the per-image pipeline."""
-    pipeline = per_sample_pipeline(config, images.shape[-1])
     start = time.perf_counter()
     augment(images, config, generator)
     batched = time.perf_counter() - start
