@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 SHARED_DATA := $(wildcard ../shared/data/MNIST/raw)
 DATA_ROOT ?= $(if $(SHARED_DATA),../shared/data,data)
 OUT ?= reproduced
-EXPERIMENTS ?= multidigit_size randbit
+# The experiments come from the one registry (experiments/registry.py); override with EXPERIMENTS="a b".
+EXPERIMENTS ?=
 
 .PHONY: test lint reproduce previews benchmarks clean
 
@@ -31,7 +32,7 @@ lint: $(STAMP)
 reproduce: $(STAMP)
 	@mkdir -p $(DATA_ROOT)
 	$(PY) -m datasets preview all --out-dir $(OUT)/previews --data-root $(DATA_ROOT)
-	@for e in $(EXPERIMENTS); do \
+	@for e in $(or $(EXPERIMENTS),$$($(PY) run_experiment.py --names)); do \
 	  $(PY) run_experiment.py $$e --preset quick --out $(OUT) --data-root $(DATA_ROOT) --compare-to results || exit $$?; \
 	done
 

@@ -1,16 +1,23 @@
 """Run one paper figure's sweep and rebuild its table, figure and claim check.
 
-    python run_experiment.py --list
-    python run_experiment.py <experiment> --preset smoke|quick|paper|... [--set key=value ...] [--seeds 0,1,2]
-        [--device auto|cpu|cuda] [--data-root DIR] [--out results] [--plot-only] [--compare-to results]
+examples:
+  python run_experiment.py --list
+  python run_experiment.py randbit --preset quick
+  python run_experiment.py randbit --preset quick --set optim.lr=3e-3 loss.temperature=0.05,0.1 --out scratch
+  python run_experiment.py multidigit_size --preset quick --set seed=0,1,2 --out scratch
+  python run_experiment.py multidigit_size --preset quick --print-config
+  python run_experiment.py randbit --preset quick --plot-only
 
-Finished runs land in <out>/<experiment>/<preset>/runs/<run-id>.json; a re-run skips them. Bad input gets
-one line naming the bad value and what is allowed, exit code 2, and nothing written.
+Keys are section.name (sections: data, model, method, loss, augment, optim, eval, and seed); a comma list
+sweeps the key. Finished runs land in <out>/<experiment>/<preset>/runs/<run-id>.json; a re-run skips them
+and a killed run resumes from its last epoch. Bad input gets one line naming the key, the bad value and
+what is allowed, exit code 2, and nothing is written. Exit code 1: some run of the grid failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -18,94 +25,162 @@ from pathlib import Path
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
 from datasets import InvalidParameterError, resolve_data_root
-from experiments.config import ConfigError, apply_overrides, expand_grid, run_id
-from experiments.registry import PAPER_EXPERIMENTS, RunContext, get_experiment, registry
+from experiments.config import run_id, to_yaml
+from experiments.grid import GridRun, build_grid, parse_overrides
+from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, get_experiment
 from experiments.runner import run_sweep
+from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
+from experiments.store import collect
 from training.device import resolve_device
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", nargs="?")
-    parser.add_argument("--list", action="store_true", help="list experiments and their presets")
-    parser.add_argument("--preset", default="quick")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds, e.g. 0,1,2")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--data-root", default=None)
-    parser.add_argument("--out", type=Path, default=Path("results"))
-    parser.add_argument("--plot-only", action="store_true", help="rebuild table and figure without training")
-    parser.add_argument("--compare-to", type=Path, default=None, help="print the reference claim check too")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("experiment", nargs="?", help="experiment id, e.g. randbit (see --list)")
+    parser.add_argument("--list", action="store_true", help="list experiments and their presets, then exit")
+    parser.add_argument("--names", action="store_true", help="print the implemented experiment ids, one a line")
+    parser.add_argument("--preset", default="quick", help="smoke | quick | paper | ... (default: quick)")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="override a config key, e.g. --set optim.lr=1e-3 loss.temperature=0.1,0.2 (a comma list sweeps)",
+    )
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds, e.g. 0,1,2 (= --set seed=0,1,2)")
+    parser.add_argument("--print-config", action="store_true", help="print every run's resolved config and exit")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
+    parser.add_argument(
+        "--data-root", default=None, help="MNIST and image folder root (default: $CONTRASTIVE_DATA or ./data)"
+    )
+    parser.add_argument("--out", default="results", help="output folder (default: results, the committed one)")
+    parser.add_argument("--plot-only", action="store_true", help="rebuild table, figure and claim without training")
+    parser.add_argument("--compare-to", type=Path, default=None, help="also print the claim check stored there")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
 
 def _list() -> None:
-    experiments = registry()
     for name in PAPER_EXPERIMENTS:
-        if name in experiments:
-            e = experiments[name]
-            print(f"{name:20s} {e.figure}")
-            for preset, spec in e.presets.items():
-                print(f"{'':22s}--preset {preset:6s} {spec.note}")
-        else:
+        if name not in EXPERIMENTS:
             print(f"{name:20s} (planned, not yet implemented)")
+            continue
+        experiment = EXPERIMENTS[name]
+        print(f"{name:20s} {experiment.figure_title}")
+        for preset, spec in experiment.presets.items():
+            print(f"{'':22s}--preset {preset:6s} {spec.note}")
 
 
-def _overrides(pairs: list[str]) -> dict[str, str]:
-    result = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"--set {pair!r} must look like key=value")
-        key, value = pair.split("=", 1)
-        result[key.strip()] = value.strip()
-    return result
-
-
-def _seeds(text: str) -> tuple[int, ...]:
+def _seeds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
     try:
-        return tuple(int(s) for s in text.split(","))
+        seeds = tuple(int(s) for s in text.split(","))
     except ValueError:
-        raise ConfigError(f"--seeds {text!r} must be comma-separated integers, e.g. 0,1,2") from None
+        raise ConfigError(f"--seeds {text!r} must be comma-separated integers >= 0, e.g. 0,1,2") from None
+    if min(seeds) < 0:
+        raise ConfigError(f"--seeds {text!r} must be comma-separated integers >= 0, e.g. 0,1,2")
+    return seeds
+
+
+def _out_dir(text: str) -> Path:
+    """The output folder, checked before anything is written: not empty, not under a file, writable."""
+    if not text.strip():
+        raise ConfigError("--out '' is empty; name a folder for the results, e.g. --out scratch")
+    existing = Path(text).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--out {text!r} is not allowed: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {text!r} is not allowed: {existing} is not writable")
+    return Path(text)
+
+
+def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None) -> list[PlannedRun]:
+    """Each run with the data source it will read (the data is loaded once per distinct data section)."""
+    sources: dict = {}
+    planned = []
+    for run in grid:
+        if run.config.data not in sources:
+            sources[run.config.data] = experiment.data_source(run.config, data_root)
+        source = sources[run.config.data]
+        planned.append(PlannedRun(run.config, source, run_id(run.config, source, experiment.name), run.label))
+    return planned
+
+
+def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun]) -> None:
+    print(f"# {experiment.name} --preset {preset}: {len(grid)} runs")
+    for number, run in enumerate(grid, 1):
+        print(f"---\n# run {number}/{len(grid)} {run.label}".rstrip())
+        print(to_yaml(run.config), end="")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    if args.list:
-        _list()
+    if args.list or args.names:
+        _list() if args.list else print("\n".join(EXPERIMENTS))
         return 0
     try:
         if not args.experiment:
-            raise ConfigError(f"name an experiment; choose one of {', '.join(registry())} (or --list)")
+            raise ConfigError(f"name an experiment; choose one of {', '.join(EXPERIMENTS)} (or --list)")
         experiment = get_experiment(args.experiment)
-        preset = apply_overrides(experiment.config_cls, experiment.preset(args.preset), _overrides(args.overrides))
-        configs = expand_grid(experiment.config_cls, preset, _seeds(args.seeds), experiment.canonical)
-        for config in configs:
-            experiment.validate(config)
-        preset_dir = args.out / experiment.name / args.preset
-        if not args.plot_only:
-            device = resolve_device(args.device)
-            data_root = str(resolve_data_root(args.data_root)) if args.data_root else None
-            context = RunContext(device, data_root, progress=not args.no_progress)
-            run_sweep(
-                experiment.name, args.preset, configs, lambda c: experiment.run(c, context), preset_dir / "runs", device
-            )
-    except (ConfigError, InvalidParameterError, ValueError) as error:
+        grid = build_grid(experiment, args.preset, parse_overrides(args.overrides), _seeds(args.seeds))
+        if args.print_config:
+            _print_configs(experiment, args.preset, grid)
+            return 0
+        out = _out_dir(args.out)
+        device = resolve_device(args.device)
+        data_root = str(resolve_data_root(args.data_root)) if args.data_root else None
+        planned = _plan(experiment, grid, data_root)
+        preset_dir = out / experiment.name / args.preset
+        preset_dir.mkdir(parents=True, exist_ok=True)
+    except (ConfigError, InvalidParameterError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    check = build_report(experiment.name, args.preset, preset_dir, {run_id(c) for c in configs})
-    if check is None:
-        print(f"no finished runs in {preset_dir / 'runs'}")
-        return 0
+    runs_dir = preset_dir / "runs"
+    if not args.plot_only:
+        context = RunContext(device, data_root, progress=not args.no_progress)
+
+        def run_one(run: PlannedRun, checkpoint: Path):
+            return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint))
+
+        try:
+            run_sweep(experiment.name, args.preset, planned, run_one, runs_dir, device)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
+            return 130
+    return _report(experiment, args, planned, preset_dir)
+
+
+def _report(experiment: Experiment, args: argparse.Namespace, planned: list[PlannedRun], preset_dir: Path) -> int:
+    collected = collect(experiment.config_cls, experiment.name, planned, preset_dir / "runs")
+    for problem in collected.unreadable:
+        print(f"warning: unreadable run record {problem}", file=sys.stderr)
+    if not collected.records:
+        print(f"no finished runs of this grid (data source {planned[0].data_source}) in {preset_dir / 'runs'}")
+        return 0 if args.plot_only else 1
+    frame = collected.frame()
+    check = build_report(
+        frame, args.preset, preset_dir, experiment.figure, experiment.claim_check, not collected.missing
+    )
     print(f"wrote {preset_dir / 'results.csv'} and {preset_dir / 'figure.png'}")
-    print(f"== {experiment.name} [{args.preset}]\n{check.text()}")
+    if collected.missing:
+        print(f"{len(collected.missing)} of {len(planned)} runs of this grid are not finished (failed or not run):")
+        for run in collected.missing:
+            print(f"    {run.run_id} {run.label}")
+        print("the claim is checked only on a complete grid")
+    if check is not None:
+        print(f"== {experiment.name} [{args.preset}]\n{check.text()}")
     if args.compare_to is not None:
         reference = args.compare_to / experiment.name / args.preset / "claim.json"
         if reference.exists():
             print(f"== reference ({reference})\n{ClaimCheck.load(reference).text()}")
         else:
             print(f"(no reference claim check at {reference})")
-    return 0
+    return 1 if (frame["status"] == "failed").any() else 0
 
 
 if __name__ == "__main__":

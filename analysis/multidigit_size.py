@@ -18,15 +18,15 @@ CLAIM = (
 
 def _curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     curves = {}
-    for (method, tau), group in frame.groupby(["method", "temperature"]):
+    for (method, tau), group in frame.groupby(["method.name", "loss.temperature"], dropna=False):
         label = f"SimCLR tau={tau:g}" if method == "simclr" else method
-        curves[label] = group.groupby("large_size")[["acc_small", "acc_large"]].mean().sort_index()
+        curves[label] = group.groupby("data.large_size")[["acc_small", "acc_large"]].mean().sort_index()
     return curves
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    small = int(frame["small_size"].iloc[0])
+    small = int(frame["data.small_size"].iloc[0])
     for label, curve in _curves(frame).items():
         style = "--" if label in ("random", "supervised") else "-"
         for ax, column in zip(axes, ("acc_small", "acc_large")):
@@ -38,7 +38,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy")
     axes[1].legend(fontsize=8)
-    fig.suptitle(f"Modified MultiDigits: feature suppression ({int(frame['canvas_size'].iloc[0])} px canvas)")
+    fig.suptitle(f"Modified MultiDigits: feature suppression ({int(frame['data.canvas_size'].iloc[0])} px canvas)")
     return save_figure(fig, frame, preset, path)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.claims import ClaimCheck
 from analysis.plotting import save_figure
+from analysis.tables import varying_columns
 
 CLAIM = (
     "From about 10 random bits on, linear evaluation accuracy collapses toward chance: the network learns "
@@ -20,19 +21,15 @@ def _metrics(frame: pd.DataFrame) -> list[str]:
     return [m for m in ("acc_linear", "acc_online") if m in frame and frame[m].notna().any()]
 
 
-def _groups(frame: pd.DataFrame) -> list[str]:
-    return [c for c in ("temperature", "batch_size", "method") if c in frame and frame[c].nunique() > 1]
-
-
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     metrics = _metrics(frame)
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
-    groups = _groups(frame) or ["temperature"]
+    groups = varying_columns(frame, ["loss.temperature", "optim.batch_size", "method.name"]) or ["method.name"]
     for ax, metric in zip(axes[0], metrics):
-        for key, group in frame.groupby(groups):
+        for key, group in frame.groupby(groups, dropna=False):
             key = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(f"{g}={v}" for g, v in zip(groups, key))
-            curve = group.groupby("n_bits")[metric].mean().sort_index()
+            label = ", ".join(f"{g.split('.')[-1]}={v}" for g, v in zip(groups, key))
+            curve = group.groupby("data.n_bits")[metric].mean().sort_index()
             ax.plot(curve.index, curve.values, marker="o", label=label)
         ax.axhline(frame["chance"].iloc[0], color="0.5", ls=":", label="chance")
         ax.set_xlabel("number of random bits")
@@ -40,15 +37,15 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"RandBit: feature suppression ({frame['images'].iloc[0]}, {frame['encoder'].iloc[0]})")
+    fig.suptitle(f"RandBit: feature suppression ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
 
 
 def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     metric = _metrics(frame)[-1]  # the online classifier where the notebook protocol reports it
-    by_bits = frame.groupby("n_bits")[metric]
+    by_bits = frame.groupby("data.n_bits")[metric]
     chance = float(frame["chance"].iloc[0])
-    zero_bits, most = frame["n_bits"].min(), frame["n_bits"].max()
+    zero_bits, most = frame["data.n_bits"].min(), frame["data.n_bits"].max()
     numbers = {f"mean {metric} @ {b} bits": float(v) for b, v in by_bits.mean().sort_index().items()}
     numbers[f"best {metric} @ {most} bits"] = float(by_bits.max().loc[most])
     numbers["chance"] = chance

@@ -1,34 +1,33 @@
-"""From run records to the committed outputs: results.csv, figure.png and claim.json of one preset."""
+"""From a grid's results table to the committed outputs: results.csv, figure.png and claim.json."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable
 from pathlib import Path
 
-from analysis import multidigit_size, randbit
-from analysis.claims import ClaimCheck
-from analysis.tables import load_runs, write_table
+import pandas as pd
 
-REPORTS = {"multidigit_size": multidigit_size, "randbit": randbit}
+from analysis.claims import ClaimCheck
+from analysis.tables import write_table
 
 
 def build_report(
-    experiment: str, preset: str, preset_dir: Path, run_ids: Collection[str] | None = None
+    frame: pd.DataFrame,
+    preset: str,
+    preset_dir: Path,
+    figure: Callable[[pd.DataFrame, str, Path], Path],
+    claim_check: Callable[[pd.DataFrame], ClaimCheck],
+    complete: bool,
 ) -> ClaimCheck | None:
-    """Write ``results.csv``, ``figure.png`` and ``claim.json`` in ``preset_dir``; None if no run finished.
-
-    ``run_ids``: the runs of the requested grid; records of other grids in the same folder (e.g. from
-    earlier ``--set`` overrides) are left out, so one figure never mixes two configurations.
-    """
-    frame = load_runs(preset_dir / "runs", run_ids)
-    if frame.empty:
-        return None
+    """Write the table (every run of the grid, failed ones too) and the figure (finished runs); check and
+    save the claim only when ``complete`` (every run of the grid finished). Returns the claim check."""
     write_table(frame, preset_dir / "results.csv")
     finished = frame[frame["status"] == "ok"]
     if finished.empty:
         return None
-    module = REPORTS[experiment]
-    module.figure(finished, preset, preset_dir / "figure.png")
-    check = module.claim_check(finished)
+    figure(finished, preset, preset_dir / "figure.png")
+    if not complete:
+        return None
+    check = claim_check(finished)
     check.save(preset_dir / "claim.json")
     return check

@@ -41,7 +41,7 @@ class PerSampleViews(Dataset):
 
 def per_sample_pipeline(config: AugmentConfig, size: int) -> v2.Compose:
     """torchvision's per-image equivalent of ``training.augment`` for one-channel images."""
-    steps = [v2.RandomResizedCrop(size, scale=config.crop_scale, antialias=True)]
+    steps = [v2.RandomResizedCrop(size, scale=(config.crop_min_scale, 1.0), antialias=True)]
     if config.color_strength > 0:
         spread = 0.8 * config.color_strength
         steps.append(v2.RandomApply([v2.ColorJitter(brightness=spread, contrast=spread)], p=0.8))
@@ -124,7 +124,7 @@ def main() -> None:
         digits.images[:8192],
         512,
         args.steps,
-        AugmentConfig(crop_scale=(0.5, 1.0), flip=False, color_strength=0.0),
+        AugmentConfig(crop_min_scale=0.5, flip=False, color_strength=0.0),
     )
     canvases = make_two_digit_sizes(digits, 2048, 28, 56, canvas_size=84).images
     bench(
@@ -133,7 +133,7 @@ def main() -> None:
         canvases,
         128,
         args.steps,
-        AugmentConfig(crop_scale=(0.5, 1.0), flip=False, color_strength=0.5),
+        AugmentConfig(crop_min_scale=0.5, flip=False, color_strength=0.5),
     )
 
 

@@ -1,114 +1,187 @@
-"""Experiment configs: dataclasses with defaults, named presets (overrides + sweep axes), ``--set`` parsing.
+"""The run config: sections ``data``, ``model``, ``method``, ``loss``, ``augment``, ``optim``, ``eval`` and ``seed``.
 
-A run config is a flat frozen dataclass of scalars. A preset gives base overrides and sweep axes (a grid
-of values per field); ``--set key=value`` overrides one field (``key=a,b,c`` on a sweep axis replaces the
-axis). The run id is a hash of the full resolved config, so re-running a sweep skips finished runs.
+Life of a config, all before any data loads:
+
+* ``compose``: typed merge of dotted settings (``{"loss.temperature": "0.1"}``) onto the defaults, with
+  OmegaConf structured configs (a ``True`` for a float, ``1.5`` for an int or an unknown key is refused);
+* ``validate``: every field against its rule (``training.rules``) and each section's cross-field check;
+* ``canonical``: the fields the run's method (or loss) does not read are reset to their defaults;
+* ``identity`` / ``run_id``: a hash of the fields that differ from the defaults, the data source, the
+  experiment and ``SCHEMA``; a new field with a default never changes an existing id.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
-import itertools
 import json
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-class ConfigError(ValueError):
-    """A bad experiment, preset, key or value; the message lists what is allowed."""
+from experiments.spec import ConfigError
+from training.augment import AugmentConfig
+from training.config import LOSS_USES, EvalConfig, LossConfig, MethodConfig, ModelConfig
+from training.methods import METHODS, uses_key
+from training.optim import OptimConfig
+from training.rules import Interval, field_problem, setting
 
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Fields shared by every pretraining experiment (method, encoder, optimization, loss)."""
-
-    method: str = "simclr"  # simclr | supervised | random
-    encoder: str = "resnet18"
-    width: int = 64
-    stem_stride: int = 1
-    loss: str = "nt_xent"
-    temperature: float = 0.1
-    lam: float = 1.0
-    head_depth: int = 2
-    head_hidden: int = 512
-    head_out: int = 128
-    epochs: int = 10
-    batch_size: int = 256
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    warmup_epochs: float = 0.0
-    crop_scale_min: float = 0.2
-    flip: bool = False
-    color_strength: float = 0.5
-    probe_epochs: int = 40
-    seed: int = 0
+# Version of what a config means; bump it (and migrate the records, see experiments/migrate.py) when the
+# meaning of an existing field changes. Adding a field with a default needs no bump.
+SCHEMA = 2
 
 
 @dataclass(frozen=True)
-class Preset:
-    """base: field overrides; sweep: field -> values (the grid is their Cartesian product); note: for humans."""
-
-    base: dict[str, Any] = field(default_factory=dict)
-    sweep: dict[str, tuple] = field(default_factory=dict)
-    note: str = ""
+class DataConfig:
+    """Each experiment replaces this with its own data section."""
 
 
-def field_types(config_cls: type) -> dict[str, type]:
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    seed: int = setting(0, Interval(0, 2**31 - 1))
+
+
+def flat_fields(config_cls: type, prefix: str = "") -> dict[str, type]:
+    """Dotted key -> type of every leaf field, e.g. ``{"loss.temperature": float, ..., "seed": int}``."""
     hints = typing.get_type_hints(config_cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(config_cls)}
-
-
-def parse_value(config_cls: type, key: str, text: str) -> Any:
-    """Parse ``text`` to the type of field ``key`` of ``config_cls``; one-line error otherwise."""
-    types = field_types(config_cls)
-    if key not in types:
-        raise ConfigError(f"unknown --set key {key!r}; allowed keys: {', '.join(sorted(types))}")
-    kind = types[key]
-    if kind is bool:
-        if text.lower() in ("true", "1", "yes"):
-            return True
-        if text.lower() in ("false", "0", "no"):
-            return False
-        raise ConfigError(f"--set {key}={text!r}: expected a boolean (true/false)")
-    try:
-        return kind(text)
-    except ValueError:
-        raise ConfigError(f"--set {key}={text!r}: expected a value of type {kind.__name__}") from None
-
-
-def apply_overrides(config_cls: type, preset: Preset, overrides: dict[str, str]) -> Preset:
-    """Preset with ``--set`` overrides applied (comma-separated values replace a sweep axis)."""
-    base, sweep = dict(preset.base), dict(preset.sweep)
-    for key, text in overrides.items():
-        if key in sweep:
-            sweep[key] = tuple(parse_value(config_cls, key, part) for part in text.split(","))
+    keys: dict[str, type] = {}
+    for f in dataclasses.fields(config_cls):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            keys.update(flat_fields(kind, f"{prefix}{f.name}."))
         else:
-            base[key] = parse_value(config_cls, key, text)
-    return Preset(base, sweep, preset.note)
+            keys[f"{prefix}{f.name}"] = kind
+    return keys
 
 
-def expand_grid(
-    config_cls: type, preset: Preset, seeds: tuple[int, ...], canonical: Callable[[Any], Any] = lambda c: c
-) -> list[Any]:
-    """Every run config of the preset's grid and seeds, canonicalized, without duplicates, in grid order."""
-    axes = list(preset.sweep.items())
-    configs, seen = [], set()
-    for values in itertools.product(*(v for _, v in axes)):
-        for seed in seeds:
-            settings = {**preset.base, **dict(zip((k for k, _ in axes), values)), "seed": seed}
-            config = canonical(config_cls(**settings))
-            if run_id(config) not in seen:
-                seen.add(run_id(config))
-                configs.append(config)
-    return configs
+def flat_values(config: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted key -> value of every leaf field of a config instance."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            values.update(flat_values(value, f"{prefix}{f.name}."))
+        else:
+            values[f"{prefix}{f.name}"] = value
+    return values
 
 
-def run_id(config: Any) -> str:
-    """12 hex digits of the SHA-1 of the config's sorted JSON (class name included)."""
-    payload = json.dumps({"class": type(config).__name__, **dataclasses.asdict(config)}, sort_keys=True)
+def check_key(config_cls: type, key: str) -> None:
+    keys = flat_fields(config_cls)
+    if key not in keys:
+        close = difflib.get_close_matches(key, keys, n=3) or [k for k in keys if k.endswith("." + key)]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(f"unknown key {key!r}; {hint}keys are section.name, e.g. {', '.join(list(keys)[:4])}, ...")
+
+
+def _nested(settings: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, value in settings.items():
+        *sections, name = key.split(".")
+        node = tree
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[name] = value
+    return tree
+
+
+def compose(config_cls: type, settings: dict[str, Any]) -> Any:
+    """The defaults of ``config_cls`` with ``settings`` (dotted key -> value or its text) merged in."""
+    for key in settings:
+        check_key(config_cls, key)
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(config_cls), _nested(settings))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "?"
+        kind = flat_fields(config_cls).get(key)
+        expected = getattr(kind, "__name__", str(kind))
+        raise ConfigError(f"{key}={settings.get(key)!r} is not allowed; it must be of type {expected}") from None
+
+
+def validate(config: Any, prefix: str = "") -> None:
+    """Raise one ConfigError for the first field outside its rule or section failing its cross-check."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            validate(value, f"{prefix}{f.name}.")
+            continue
+        allowed = field_problem(config, f.name)
+        if allowed is not None:
+            raise ConfigError(f"{prefix}{f.name}={value!r} is not allowed; it must be {allowed}")
+    cross_problem = getattr(config, "cross_problem", None)
+    problem = cross_problem() if cross_problem else None
+    if problem:
+        raise ConfigError(problem)
+
+
+def reads(config: Any, key: str) -> bool:
+    """Whether a run with this config reads ``key`` (its method uses it; for ``loss.*``, its loss too)."""
+    if not uses_key(METHODS[config.method.name], key):
+        return False
+    section, _, name = key.partition(".")
+    return section != "loss" or name == "name" or name in LOSS_USES[config.loss.name]
+
+
+def why_unread(config: Any, key: str) -> str:
+    if not uses_key(METHODS[config.method.name], key):
+        return f"method.name={config.method.name} does not read it"
+    return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"
+
+
+def _replace(config: Any, values: dict[str, Any]) -> Any:
+    """A copy of ``config`` with the dotted ``values`` set."""
+    changes: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            sections.setdefault(head, {})[rest] = value
+        else:
+            changes[head] = value
+    for head, sub in sections.items():
+        changes[head] = _replace(getattr(config, head), sub)
+    return dataclasses.replace(config, **changes)
+
+
+def canonical(config: Any) -> Any:
+    """``config`` with every field its run does not read reset to the default."""
+    defaults = flat_values(type(config)())
+    unread = {key: defaults[key] for key in defaults if not reads(config, key)}
+    return _replace(config, unread)
+
+
+def non_defaults(config: Any) -> dict[str, Any]:
+    """Dotted key -> value of the fields that differ from the defaults."""
+    defaults = flat_values(type(config)())
+    return {k: v for k, v in flat_values(config).items() if v != defaults[k]}
+
+
+def identity(config: Any, data_source: str, experiment: str) -> dict[str, Any]:
+    return {"schema": SCHEMA, "experiment": experiment, "data_source": data_source, "config": non_defaults(config)}
+
+
+def run_id(config: Any, data_source: str, experiment: str) -> str:
+    """12 hex digits of the SHA-1 of the run's identity."""
+    payload = json.dumps(identity(config, data_source, experiment), sort_keys=True)
     return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+def read_view(config: Any) -> dict[str, Any]:
+    """The config as nested dicts with only the fields its run reads (what ``--print-config`` shows)."""
+    return _nested({k: v for k, v in flat_values(config).items() if reads(config, k)})
+
+
+def to_yaml(config: Any) -> str:
+    return OmegaConf.to_yaml(read_view(config))

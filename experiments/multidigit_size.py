@@ -1,154 +1,149 @@
 """Modified MultiDigits (paper Sec. 4, feature suppression): does a growing second digit hide the small one?
 
 Pretrain a ResNet-18 (SimCLR, supervised multi-label presence, or untrained) on two-digit images, the first
-digit at ``small_size`` and the second at ``large_size``; then train linear classifiers on frozen features
-of single MNIST digits shown at the small size and at the large size. The sweep grows ``large_size``.
-Claim: supervised stays high for both digits; SimCLR's small-digit accuracy falls toward a random
+digit at ``data.small_size`` and the second at ``data.large_size``; then train linear classifiers on frozen
+features of single MNIST digits shown at the small size and at the large size. The sweep grows the second
+digit. Claim: supervised stays high for both digits; SimCLR's small-digit accuracy falls toward a random
 network's as the other digit grows, while the large digit is learned well.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from analysis import multidigit_size as analysis
 from datasets import load_mnist, make_single_digit, make_two_digit_sizes
-from experiments.common import check_method, pretrain, probe_accuracy
-from experiments.config import ConfigError, Preset, PretrainConfig
-from experiments.registry import Experiment, RunContext
-from experiments.runner import RunOutcome
+from experiments.config import RunConfig
+from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
+from training.rules import Interval, setting
 
 
 @dataclass(frozen=True)
-class MultiDigitSizeConfig(PretrainConfig):
-    canvas_size: int = 112
-    small_size: int = 20
-    large_size: int = 80
-    n_train: int = 60000
-    n_probe_train: int = 10000
-    n_probe_test: int = 5000
+class MultiDigitSizeData:
+    canvas_size: int = setting(112, Interval(8, 1024))
+    small_size: int = setting(20, Interval(2, 1024))
+    large_size: int = setting(80, Interval(2, 1024))
+    n_train: int = setting(60000, Interval(1, 10**7))
+    n_probe_train: int = setting(10000, Interval(10, 10**7))
+    n_probe_test: int = setting(5000, Interval(10, 10**7))
+
+    def cross_problem(self) -> str | None:
+        if self.small_size + self.large_size > self.canvas_size:
+            return (
+                f"data.small_size + data.large_size = {self.small_size + self.large_size} must be <= "
+                f"data.canvas_size={self.canvas_size} (the two digits never overlap)"
+            )
+        return None
 
 
-def canonical(config: MultiDigitSizeConfig) -> MultiDigitSizeConfig:
-    """Fields that do not affect a method are reset, so e.g. supervised runs are not repeated per tau."""
-    defaults = PretrainConfig()
-    if config.method != "simclr":
-        config = dataclasses.replace(
-            config,
-            loss=defaults.loss,
-            temperature=defaults.temperature,
-            lam=defaults.lam,
-            head_depth=defaults.head_depth,
-            head_hidden=defaults.head_hidden,
-            head_out=defaults.head_out,
-            color_strength=defaults.color_strength,
-        )
-    if config.method == "random":
-        config = dataclasses.replace(config, epochs=0)
-    return config
+@dataclass(frozen=True)
+class MultiDigitSizeRun(RunConfig):
+    data: MultiDigitSizeData = field(default_factory=MultiDigitSizeData)
+
+    def cross_problem(self) -> str | None:
+        if self.optim.batch_size > self.data.n_train:
+            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
+        return None
 
 
-def validate(config: MultiDigitSizeConfig) -> None:
-    check_method(config.method)
-    if config.small_size + config.large_size > config.canvas_size:
-        raise ConfigError(
-            f"small_size + large_size = {config.small_size + config.large_size} must be <= "
-            f"canvas_size={config.canvas_size}"
-        )
-
-
-def run(config: MultiDigitSizeConfig, context: RunContext) -> RunOutcome:
+def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
     train_digits, test_digits = load_mnist(context.data_root)
-    data = make_two_digit_sizes(
-        train_digits, config.n_train, config.small_size, config.large_size, config.canvas_size, seed=config.seed
+    data = config.data
+    pairs = make_two_digit_sizes(
+        train_digits, data.n_train, data.small_size, data.large_size, data.canvas_size, seed=config.seed
     )
-    result = pretrain(config, TrainImages(data.images), data.targets["presence"], context.device, context.progress)
-    metrics = {}
-    for name, size in (("small", config.small_size), ("large", config.large_size)):
-        probe_train = make_single_digit(train_digits, size, config.canvas_size, config.n_probe_train, config.seed + 1)
-        probe_test = make_single_digit(test_digits, size, config.canvas_size, config.n_probe_test, config.seed + 2)
-        metrics[f"acc_{name}"] = probe_accuracy(
-            result.encoder,
-            TrainImages(probe_train.images),
-            probe_train.targets["digit"],
-            TrainImages(probe_test.images),
-            probe_test.targets["digit"],
-            context.device,
-            config,
-        )
-    return RunOutcome(metrics, data.source, result.history)
+    result = pretrain(
+        config,
+        TrainImages(pairs.images),
+        pairs.targets["presence"],
+        context.device,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    probes = []
+    for name, size in (("small", data.small_size), ("large", data.large_size)):
+        train = make_single_digit(train_digits, size, data.canvas_size, data.n_probe_train, config.seed + 1)
+        test = make_single_digit(test_digits, size, data.canvas_size, data.n_probe_test, config.seed + 2)
+        labels = {name: (train.targets["digit"], test.targets["digit"])}
+        probes.append(ProbeSet(TrainImages(train.images), TrainImages(test.images), labels))
+    return RunOutcome(evaluate(result.encoder, probes, context.device, config.eval, config.seed), result.history)
 
 
+_METHODS = ("simclr", "supervised", "random")
 PRESETS = {
     "smoke": Preset(
         base={
-            "canvas_size": 28,
-            "small_size": 7,
-            "n_train": 128,
-            "n_probe_train": 200,
-            "n_probe_test": 100,
-            "width": 4,
-            "stem_stride": 2,
-            "epochs": 1,
-            "batch_size": 64,
-            "probe_epochs": 3,
-            "head_hidden": 32,
-            "head_out": 16,
+            "data.canvas_size": 28,
+            "data.small_size": 7,
+            "data.n_train": 128,
+            "data.n_probe_train": 200,
+            "data.n_probe_test": 100,
+            "model.width": 4,
+            "model.stem_stride": 2,
+            "model.head_hidden": 32,
+            "model.head_out": 16,
+            "optim.epochs": 1,
+            "optim.batch_size": 64,
+            "eval.probe_epochs": 3,
+            "loss.temperature": 0.2,
         },
-        sweep={"large_size": (7, 14), "method": ("simclr", "supervised", "random"), "temperature": (0.2,)},
+        sweep={"data.large_size": (7, 14), "method.name": _METHODS},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
         base={
-            "canvas_size": 84,
-            "small_size": 28,
-            "n_train": 5000,
-            "n_probe_train": 5000,
-            "n_probe_test": 2000,
-            "width": 8,
-            "stem_stride": 2,
-            "epochs": 7,
-            "batch_size": 128,
-            "lr": 2e-3,
-            "crop_scale_min": 0.5,
-            "head_hidden": 256,
-            "head_out": 64,
-            "probe_epochs": 30,
+            "data.canvas_size": 84,
+            "data.small_size": 28,
+            "data.n_train": 5000,
+            "data.n_probe_train": 5000,
+            "data.n_probe_test": 2000,
+            "model.width": 8,
+            "model.stem_stride": 2,
+            "model.head_hidden": 256,
+            "model.head_out": 64,
+            "optim.epochs": 7,
+            "optim.batch_size": 128,
+            "optim.lr": 2e-3,
+            "augment.crop_min_scale": 0.5,
+            "eval.probe_epochs": 30,
         },
-        sweep={"large_size": (28, 42, 56), "method": ("simclr", "supervised", "random"), "temperature": (0.2, 0.5)},
+        sweep={"data.large_size": (28, 42, 56), "method.name": _METHODS, "loss.temperature": (0.2, 0.5)},
         note="2-core CPU: 84 px canvas, 28 px small digit, 28..56 px second digit, ResNet-18 width 8 with a stride-2 "
         "stem, 5k images, 7 epochs",
     ),
     "paper": Preset(
         base={
-            "canvas_size": 112,
-            "small_size": 20,
-            "n_train": 60000,
-            "width": 64,
-            "stem_stride": 1,
-            "epochs": 100,
-            "batch_size": 512,
-            "optimizer": "lars",
-            "lr": 0.6,
-            "weight_decay": 1e-6,
-            "warmup_epochs": 5,
+            "data.canvas_size": 112,
+            "data.small_size": 20,
+            "data.n_train": 60000,
+            "model.width": 64,
+            "model.stem_stride": 1,
+            "optim.epochs": 100,
+            "optim.batch_size": 512,
+            "optim.optimizer": "lars",
+            "optim.lr": 0.6,
+            "optim.weight_decay": 1e-6,
+            "optim.warmup_epochs": 5,
         },
         sweep={
-            "large_size": (20, 40, 60, 80),
-            "method": ("simclr", "supervised", "random"),
-            "temperature": (0.05, 0.1, 0.2, 0.5),
+            "data.large_size": (20, 40, 60, 80),
+            "method.name": _METHODS,
+            "loss.temperature": (0.05, 0.1, 0.2, 0.5),
         },
         note="paper scale: 112 px canvas, 20 px digit + 20..80 px digit, ResNet-18; for a GPU",
     ),
 }
 
 EXPERIMENT = Experiment(
-    "multidigit_size",
-    "Sec. 4, Modified MultiDigits (feature suppression by digit size)",
-    MultiDigitSizeConfig,
-    PRESETS,
-    run,
-    canonical,
-    validate,
+    name="multidigit_size",
+    figure_title="Sec. 4, Modified MultiDigits (feature suppression by digit size)",
+    config_cls=MultiDigitSizeRun,
+    presets=PRESETS,
+    run=run,
+    data_source=lambda config, data_root: load_mnist(data_root)[0].source,
+    figure=analysis.figure,
+    claim_check=analysis.claim_check,
 )

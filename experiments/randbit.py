@@ -12,146 +12,166 @@ Adam 1e-3 with linear decay, L2 1e-4, batch 1000, 10 epochs, tau {0.05, 0.1, 0.2
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
+from analysis import randbit as analysis
 from datasets import LabelledImages, load_mnist, load_natural_images, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
-from experiments.common import check_method, pretrain, probe_accuracy
-from experiments.config import ConfigError, Preset, PretrainConfig
-from experiments.registry import Experiment, RunContext
-from experiments.runner import RunOutcome
+from experiments.config import RunConfig
+from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
-from training.linear_eval import extract_features, online_accuracy
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
+from training.rules import Interval, OneOf, setting
 
 
 @dataclass(frozen=True)
-class RandBitConfig(PretrainConfig):
-    images: str = "mnist"  # mnist | cifar10 | photos | folder:<path>
-    n_bits: int = 10
-    bits: str = "random"  # random | hash
-    n_train: int = 0  # 0: the whole train split
-    n_test: int = 0  # 0: the whole test split
-    image_size: int = 32  # natural images only; MNIST stays 28 x 28
-    online: bool = False  # also train and report the notebook's online linear classifier
+class RandBitData:
+    """images: mnist | photos | cifar10 | folder:<path>; n_train / n_test 0: the whole split; image_size:
+    natural images only (MNIST stays 28 x 28)."""
+
+    images: str = setting("mnist", OneOf(("mnist", "photos", "cifar10"), prefixes=("folder:",)))
+    n_bits: int = setting(10, Interval(0, MAX_BITS))
+    bits: str = setting("random", OneOf(BIT_SOURCES))
+    n_train: int = setting(0, Interval(0, 10**7))
+    n_test: int = setting(0, Interval(0, 10**7))
+    image_size: int = setting(32, Interval(8, 512))
 
 
-def canonical(config: RandBitConfig) -> RandBitConfig:
-    return dataclasses.replace(config, epochs=0) if config.method == "random" else config
+@dataclass(frozen=True)
+class RandBitRun(RunConfig):
+    data: RandBitData = field(default_factory=RandBitData)
+
+    def cross_problem(self) -> str | None:
+        if 0 < self.data.n_train < self.optim.batch_size:
+            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
+        return None
 
 
-def validate(config: RandBitConfig) -> None:
-    check_method(config.method)
-    if not 0 <= config.n_bits <= MAX_BITS:
-        raise ConfigError(f"n_bits={config.n_bits} is not allowed; it must be in [0, {MAX_BITS}]")
-    if config.bits not in BIT_SOURCES:
-        raise ConfigError(f"bits={config.bits!r} is unknown; choose one of {', '.join(BIT_SOURCES)}")
-    if config.online and config.method != "simclr":
-        raise ConfigError("online=true needs method=simclr (the online classifier trains during SimCLR)")
-
-
-def _splits(config: RandBitConfig, data_root: str | None) -> tuple[LabelledImages, LabelledImages]:
-    if config.images == "mnist":
-        train, test = load_mnist(data_root)
+def _split(data: RandBitData, train: bool, seed: int, data_root: str | None) -> LabelledImages:
+    if data.images == "mnist":
+        split = load_mnist(data_root)[0 if train else 1]
     else:
-        train = load_natural_images(config.images, True, config.image_size, data_root, seed=config.seed)
-        test = load_natural_images(config.images, False, config.image_size, data_root, seed=config.seed)
-
-    def limit(split, n):
-        return LabelledImages(
-            split.images[: n or None],
-            {"label": split.labels[: n or None]},
-            split.source,
-        )
-
-    return limit(train, config.n_train), limit(test, config.n_test)
+        split = load_natural_images(data.images, train, data.image_size, data_root, seed=seed)
+    n = (data.n_train if train else data.n_test) or None
+    return LabelledImages(split.images[:n], {"label": split.labels[:n]}, split.source)
 
 
-def run(config: RandBitConfig, context: RunContext) -> RunOutcome:
-    train, test = _splits(config, context.data_root)
-    train_bits = make_randbit(train, config.n_bits, config.bits, seed=config.seed)
-    test_bits = make_randbit(test, config.n_bits, config.bits, seed=config.seed + 1_000_003)
+def data_source(config: RandBitRun, data_root: str | None) -> str:
+    return _split(config.data, True, config.seed, data_root).source
+
+
+def run(config: RandBitRun, context: RunContext) -> RunOutcome:
+    data = config.data
+    train, test = (_split(data, is_train, config.seed, context.data_root) for is_train in (True, False))
+    train_bits = make_randbit(train, data.n_bits, data.bits, seed=config.seed)
+    test_bits = make_randbit(test, data.n_bits, data.bits, seed=config.seed + 1_000_003)
     train_data = TrainImages(train.images, train_bits.with_bits)
     test_data = TrainImages(test.images, test_bits.with_bits)
     labels, test_labels = train.targets["label"], test.targets["label"]
-    n_classes = int(labels.max()) + 1
     result = pretrain(
-        config, train_data, labels, context.device, context.progress, online_classes=n_classes if config.online else 0
+        config,
+        train_data,
+        labels,
+        context.device,
+        online_labels=labels,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
     )
-    metrics = {
-        "acc_linear": probe_accuracy(
-            result.encoder, train_data, labels, test_data, test_labels, context.device, config
-        ),
-        "chance": 1.0 / n_classes,
-        "bits_unique_fraction": torch.unique(train_bits.integers).numel() / len(train),
-    }
-    if result.online is not None:
-        features = extract_features(result.encoder, test_data, context.device)
-        metrics["acc_online"] = online_accuracy(result.online, features, test_labels)
-    return RunOutcome(metrics, train.source, result.history)
+    probe = ProbeSet(train_data, test_data, {"linear": (labels, test_labels)})
+    metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
+    metrics["chance"] = 1.0 / (int(labels.max()) + 1)
+    metrics["bits_unique_fraction"] = torch.unique(train_bits.integers).numel() / len(train)
+    return RunOutcome(metrics, result.history)
 
 
 _NOTEBOOK = {
-    "encoder": "convn",
-    "loss": "nt_xent_cross_view",
-    "head_depth": 2,
-    "head_hidden": 256,
-    "head_out": 64,
-    "crop_scale_min": 0.5,
-    "flip": False,
-    "color_strength": 0.0,
-    "optimizer": "adam",
-    "lr": 1e-3,
-    "schedule": "linear",
-    "weight_decay": 1e-4,
+    "model.encoder": "convn",
+    "model.head_depth": 2,
+    "model.head_hidden": 256,
+    "model.head_out": 64,
+    "loss.name": "nt_xent_cross_view",
+    "augment.crop_min_scale": 0.5,
+    "augment.flip": False,
+    "augment.color_strength": 0.0,
+    "optim.optimizer": "adam",
+    "optim.lr": 1e-3,
+    "optim.schedule": "linear",
+    "optim.weight_decay": 1e-4,
 }
 
 PRESETS = {
     "smoke": Preset(
-        base={**_NOTEBOOK, "n_train": 256, "n_test": 128, "epochs": 1, "batch_size": 64, "probe_epochs": 3},
-        sweep={"n_bits": (0, 10), "temperature": (0.1,), "batch_size": (64,)},
+        base={
+            **_NOTEBOOK,
+            "data.n_train": 256,
+            "data.n_test": 128,
+            "optim.epochs": 1,
+            "optim.batch_size": 64,
+            "eval.probe_epochs": 3,
+            "loss.temperature": 0.1,
+        },
+        sweep={"data.n_bits": (0, 10)},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
-        base={**_NOTEBOOK, "loss": "nt_xent", "n_train": 10000, "n_test": 5000, "epochs": 5, "probe_epochs": 30},
-        sweep={"n_bits": (0, 5, 10, 20), "temperature": (0.1, 0.5), "batch_size": (128, 512)},
+        base={
+            **_NOTEBOOK,
+            "loss.name": "nt_xent",
+            "data.n_train": 10000,
+            "data.n_test": 5000,
+            "optim.epochs": 5,
+            "eval.probe_epochs": 30,
+        },
+        sweep={"data.n_bits": (0, 5, 10, 20), "loss.temperature": (0.1, 0.5), "optim.batch_size": (128, 512)},
         note="2-core CPU: 10k MNIST training digits, ConvN, standard NT-Xent, 5 epochs",
     ),
     "colab": Preset(
-        base={**_NOTEBOOK, "bits": "hash", "online": True, "epochs": 10, "batch_size": 1000},
-        sweep={"temperature": (0.1, 0.05, 0.2), "n_bits": (0, 5, 10, 15, 20)},
+        base={
+            **_NOTEBOOK,
+            "data.bits": "hash",
+            "method.online_probe": True,
+            "optim.epochs": 10,
+            "optim.batch_size": 1000,
+        },
+        sweep={"loss.temperature": (0.1, 0.05, 0.2), "data.n_bits": (0, 5, 10, 15, 20)},
         note="the official RandBits notebook protocol on the full MNIST (60k / 10k)",
     ),
     "paper": Preset(
         base={
-            "images": "cifar10",
-            "encoder": "resnet18",
-            "width": 64,
-            "stem_stride": 1,
-            "flip": True,
-            "crop_scale_min": 0.08,
-            "color_strength": 0.5,
-            "epochs": 200,
-            "optimizer": "lars",
-            "lr": 1.0,
-            "weight_decay": 1e-6,
-            "warmup_epochs": 10,
-            "head_depth": 2,
-            "head_hidden": 2048,
+            "data.images": "cifar10",
+            "model.encoder": "resnet18",
+            "model.width": 64,
+            "model.stem_stride": 1,
+            "model.head_depth": 2,
+            "model.head_hidden": 2048,
+            "augment.flip": True,
+            "augment.crop_min_scale": 0.08,
+            "augment.color_strength": 0.5,
+            "optim.epochs": 200,
+            "optim.optimizer": "lars",
+            "optim.lr": 1.0,
+            "optim.weight_decay": 1e-6,
+            "optim.warmup_epochs": 10,
         },
-        sweep={"n_bits": (0, 5, 10, 15, 20), "temperature": (0.05, 0.2, 0.5), "batch_size": (256, 1024, 2048)},
+        sweep={
+            "data.n_bits": (0, 5, 10, 15, 20),
+            "loss.temperature": (0.05, 0.2, 0.5),
+            "optim.batch_size": (256, 1024, 2048),
+        },
         note="CIFAR-10 with ResNet-18 (paper: ImageNet / CIFAR-10 with ResNet-50); for a GPU",
     ),
 }
 
 EXPERIMENT = Experiment(
-    "randbit",
-    "Sec. 4, RandBit (feature suppression by a few random bits)",
-    RandBitConfig,
-    PRESETS,
-    run,
-    canonical,
-    validate,
+    name="randbit",
+    figure_title="Sec. 4, RandBit (feature suppression by a few random bits)",
+    config_cls=RandBitRun,
+    presets=PRESETS,
+    run=run,
+    data_source=data_source,
+    figure=analysis.figure,
+    claim_check=analysis.claim_check,
 )

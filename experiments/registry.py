@@ -1,17 +1,13 @@
-"""What an experiment module declares, and the registry ``run_experiment.py`` reads."""
+"""The one registry of experiments: ``run_experiment.py --list``, the Makefile, the report and the tests
+all read it. A new figure is one module in ``experiments/`` (plus its analysis) and one line here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from experiments import multidigit_size, randbit
+from experiments.spec import ConfigError, Experiment
 
-import torch
-
-from experiments.config import ConfigError, Preset
-from experiments.runner import RunOutcome
-
-# Every figure of the paper, by content; the ones without a module yet are listed as planned.
+# Every figure of the paper by content, then the suite's own additions; the ones without a module yet are
+# listed as planned.
 PAPER_EXPERIMENTS = (
     "generalized_losses",
     "batch_size",
@@ -22,44 +18,14 @@ PAPER_EXPERIMENTS = (
     "randbit",
 )
 
-
-@dataclass(frozen=True)
-class RunContext:
-    device: torch.device
-    data_root: str | None
-    progress: bool = True
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """name: experiment id; figure: the paper figure / section it reproduces; run: config -> RunOutcome."""
-
-    name: str
-    figure: str
-    config_cls: type
-    presets: dict[str, Preset]
-    run: Callable[[Any, RunContext], RunOutcome]
-    canonical: Callable[[Any], Any]
-    validate: Callable[[Any], None]
-
-    def preset(self, name: str) -> Preset:
-        if name not in self.presets:
-            raise ConfigError(f"preset {name!r} is unknown for {self.name}; choose one of {', '.join(self.presets)}")
-        return self.presets[name]
-
-
-def registry() -> dict[str, Experiment]:
-    from experiments import multidigit_size, randbit
-
-    return {e.name: e for e in (multidigit_size.EXPERIMENT, randbit.EXPERIMENT)}
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (multidigit_size.EXPERIMENT, randbit.EXPERIMENT)}
 
 
 def get_experiment(name: str) -> Experiment:
-    experiments = registry()
-    if name not in experiments:
-        planned = [e for e in PAPER_EXPERIMENTS if e not in experiments]
+    if name not in EXPERIMENTS:
+        planned = [e for e in PAPER_EXPERIMENTS if e not in EXPERIMENTS]
         raise ConfigError(
-            f"experiment {name!r} is unknown; choose one of {', '.join(experiments)} "
+            f"experiment {name!r} is unknown; choose one of {', '.join(EXPERIMENTS)} "
             f"(planned, not yet implemented: {', '.join(planned)})"
         )
-    return experiments[name]
+    return EXPERIMENTS[name]

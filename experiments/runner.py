@@ -2,8 +2,9 @@
 
 Layout: ``<out>/<experiment>/<preset>/runs/<run-id>.json``. A run in progress holds ``<run-id>.lock``
 (created exclusively, holding the owner's pid), so two processes running the same sweep split the work
-instead of duplicating it; a lock whose process is gone is taken over. A run that fails with a non-finite
-loss is recorded with ``status: failed`` and its message.
+instead of duplicating it; a lock whose process is gone is taken over. A run that raises (a non-finite
+loss, say) is recorded with ``status: failed`` and its message, and is run again by the next sweep. Each
+run checkpoints to ``<run-id>.ckpt`` after every epoch and resumes from it when killed.
 """
 
 from __future__ import annotations
@@ -15,25 +16,15 @@ import platform
 import socket
 import subprocess
 import time
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy
 import torch
 
-from experiments.config import run_id
-from training.loop import NonFiniteLossError
-
-
-@dataclass
-class RunOutcome:
-    """What an experiment's run function returns."""
-
-    metrics: dict[str, float]
-    data_source: str
-    history: list[float]
+from experiments.config import SCHEMA
+from experiments.spec import PlannedRun, RunOutcome
 
 
 def git_commit() -> str:
@@ -106,64 +97,70 @@ def try_lock(lock: Path) -> bool:
         private.unlink(missing_ok=True)
 
 
+def _finished(path: Path) -> bool:
+    """A record that exists, parses and says ``ok``; a failed or unreadable one is run again."""
+    try:
+        return json.loads(path.read_text()).get("status") == "ok"
+    except (OSError, ValueError):
+        return False
+
+
 def run_sweep(
     experiment: str,
     preset: str,
-    configs: list[Any],
-    run_one: Callable[[Any], RunOutcome],
+    runs: list[PlannedRun],
+    run_one: Callable[[PlannedRun, Path], RunOutcome],
     runs_dir: Path,
     device: torch.device,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Run every config not yet recorded in ``runs_dir``; returns the paths of the records it wrote."""
+    """Run every planned run not yet finished in ``runs_dir``; returns the paths of the records it wrote.
+
+    ``run_one(run, checkpoint_path)`` trains and evaluates; an exception inside it (divergence, a bad
+    combination only the data reveals) is recorded as a failed run and the sweep goes on.
+    """
     runs_dir.mkdir(parents=True, exist_ok=True)
     written, commit, env = [], git_commit(), environment(device)
-    for number, config in enumerate(configs, 1):
-        rid = run_id(config)
-        path, lock = runs_dir / f"{rid}.json", runs_dir / f"{rid}.lock"
-        label = f"[{number}/{len(configs)}] {rid}"
-        if path.exists():
-            log(f"{label} done already, skipped")
+    for number, run in enumerate(runs, 1):
+        path, lock = runs_dir / f"{run.run_id}.json", runs_dir / f"{run.run_id}.lock"
+        checkpoint = runs_dir / f"{run.run_id}.ckpt"
+        label = f"[{number}/{len(runs)}] {run.run_id} {run.label}".rstrip()
+        if _finished(path):
+            log(f"{label}: done already, skipped")
             continue
         if not try_lock(lock):
-            log(f"{label} running in another process, skipped")
+            log(f"{label}: running in another process, skipped")
             continue
         try:
-            if path.exists():  # finished by another process between our check and our lock
+            if _finished(path):  # finished by another process between our check and our lock
                 continue
-            log(f"{label} {_describe(config)}")
+            log(f"{label}{': resuming from its checkpoint' if checkpoint.exists() else ''}")
             start = time.time()
             record = {
+                "schema": SCHEMA,
                 "experiment": experiment,
                 "preset": preset,
-                "run_id": rid,
-                "config": dataclasses.asdict(config),
-                "seed": config.seed,
+                "run_id": run.run_id,
+                "config": dataclasses.asdict(run.config),
+                "seed": run.config.seed,
+                "data_source": run.data_source,
                 "git_commit": commit,
                 **env,
             }
             try:
-                outcome = run_one(config)
-                record.update(
-                    status="ok", metrics=outcome.metrics, data_source=outcome.data_source, history=outcome.history
-                )
-            except NonFiniteLossError as error:
-                record.update(status="failed", error=str(error), metrics={}, data_source="", history=[])
-                log(f"{label} FAILED: {error}")
+                outcome = run_one(run, checkpoint)
+                record.update(status="ok", metrics=outcome.metrics, history=outcome.history)
+            except Exception as error:  # noqa: BLE001 - any error inside a run is recorded, the sweep goes on
+                message = f"{type(error).__name__}: {error}"
+                record.update(status="failed", error=message, traceback=traceback.format_exc(), metrics={}, history=[])
+                log(f"{label}: FAILED: {message}")
             record["wall_time_s"] = round(time.time() - start, 2)
             write_json_atomically(record, path)
+            checkpoint.unlink(missing_ok=True)
             written.append(path)
-            log(f"{label} finished in {record['wall_time_s']:.0f}s: {record['metrics']}")
+            if record["status"] == "ok":
+                metrics = " ".join(f"{k}={v:.4f}" for k, v in record["metrics"].items())
+                log(f"{label}: finished in {record['wall_time_s']:.0f}s: {metrics}")
         finally:
             lock.unlink(missing_ok=True)
     return written
-
-
-def _describe(config: Any) -> str:
-    defaults = type(config)()
-    changed = {
-        f.name: getattr(config, f.name)
-        for f in dataclasses.fields(config)
-        if getattr(config, f.name) != getattr(defaults, f.name)
-    }
-    return " ".join(f"{k}={v}" for k, v in changed.items())

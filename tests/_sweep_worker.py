@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from experiments.runner import RunOutcome, run_sweep
+from experiments.runner import run_sweep
+from experiments.spec import PlannedRun, RunOutcome
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,14 @@ class FakeConfig:
 def sweep(out: str, n: int) -> None:
     log = Path(out) / "executions.log"
 
-    def run_one(config: FakeConfig) -> RunOutcome:
+    def run_one(run: PlannedRun, checkpoint: Path) -> RunOutcome:
         with log.open("a") as handle:
-            handle.write(f"{config.x} {os.getpid()}\n")
+            handle.write(f"{run.config.x} {os.getpid()}\n")
         time.sleep(0.2)
-        return RunOutcome({"value": float(config.x)}, "fake", [])
+        return RunOutcome({"value": float(run.config.x)}, [])
 
-    configs = [FakeConfig(x=i) for i in range(n)]
-    run_sweep("fake", "smoke", configs, run_one, Path(out) / "runs", torch.device("cpu"), log=lambda _: None)
+    run_sweep("fake", "smoke", fake_runs(n), run_one, Path(out) / "runs", torch.device("cpu"), log=lambda _: None)
+
+
+def fake_runs(n: int) -> list[PlannedRun]:
+    return [PlannedRun(FakeConfig(x=i), "fake", f"run{i}", f"x={i}") for i in range(n)]

@@ -9,11 +9,17 @@ from analysis import multidigit_size, randbit
 
 def _multidigit_frame(simclr_small: dict[int, float], supervised_sizes: tuple[int, ...]) -> pd.DataFrame:
     rows = [
-        {"method": "simclr", "temperature": 0.2, "large_size": size, "acc_small": acc, "acc_large": 0.9}
+        {"method.name": "simclr", "loss.temperature": 0.2, "data.large_size": size, "acc_small": acc, "acc_large": 0.9}
         for size, acc in simclr_small.items()
     ]
     rows += [
-        {"method": "supervised", "temperature": 0.1, "large_size": size, "acc_small": 0.95, "acc_large": 0.95}
+        {
+            "method.name": "supervised",
+            "loss.temperature": None,
+            "data.large_size": size,
+            "acc_small": 0.95,
+            "acc_large": 0.95,
+        }
         for size in supervised_sizes
     ]
     return pd.DataFrame(rows)
@@ -35,7 +41,9 @@ def test_multidigit_claim_uses_sizes_both_methods_have():
 
 def test_randbit_claim_needs_a_collapse_at_ten_bits_or_more():
     def frame(acc_at_most_bits: float, most_bits: int) -> pd.DataFrame:
-        return pd.DataFrame({"n_bits": [0, most_bits], "acc_linear": [0.9, acc_at_most_bits], "chance": [0.1, 0.1]})
+        return pd.DataFrame(
+            {"data.n_bits": [0, most_bits], "acc_linear": [0.9, acc_at_most_bits], "chance": [0.1, 0.1]}
+        )
 
     assert randbit.claim_check(frame(0.12, 20)).supported
     assert not randbit.claim_check(frame(0.85, 20)).supported
@@ -44,7 +52,9 @@ def test_randbit_claim_needs_a_collapse_at_ten_bits_or_more():
 
 def test_multidigit_claim_says_when_simclr_barely_beats_a_random_network():
     frame = _multidigit_frame({14: 0.30, 42: 0.27}, (14, 42))
-    random = pd.DataFrame([{"method": "random", "temperature": 0.1, "large_size": 14, "acc_small": 0.25}])
+    random = pd.DataFrame(
+        [{"method.name": "random", "loss.temperature": None, "data.large_size": 14, "acc_small": 0.25}]
+    )
     weak = multidigit_size.claim_check(pd.concat([frame, random]))
     assert weak.numbers["random small-digit acc @ second=14px"] == 0.25
     assert "+0.050 above a random network, too little learned" in weak.summary

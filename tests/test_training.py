@@ -1,20 +1,25 @@
-"""Trainer parts: encoders, heads, batched augmentation, the loop (NaN guard, resume), trainers, linear eval."""
+"""Trainer parts: encoders, heads, batched augmentation, the loop (NaN guard, resume), methods, linear eval."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import torch
 import torchvision
 
+import training.loop
+from experiments.config import RunConfig
 from training.augment import AugmentConfig, augment, color_distort, gaussian_blur
+from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages
 from training.encoders import ConvN, build_encoder
+from training.evaluate import linear_probe
 from training.heads import projection_head
-from training.linear_eval import linear_probe
-from training.loop import LoopConfig, NonFiniteLossError, run_training
+from training.loop import NonFiniteLossError
+from training.methods import METHODS, Method, StepOutput, register
 from training.optim import LARS, OptimConfig, lr_factor
-from training.simclr import SimCLRConfig, train_simclr
-from training.supervised import SupervisedConfig, train_supervised
+from training.pretrain import pretrain
 
 
 def test_resnet18_at_width_64_has_torchvision_resnet18_parameters():
@@ -52,7 +57,7 @@ def test_projection_head_depths(depth):
 
 def test_augmentation_is_per_sample_deterministic_and_in_range():
     image = torch.rand(1, 3, 32, 32).expand(8, -1, -1, -1).contiguous()
-    config = AugmentConfig(blur=True)
+    config = AugmentConfig(blur=True, flip=True, crop_min_scale=0.08)
     views = augment(image, config, torch.Generator().manual_seed(0))
     assert views.shape == image.shape and views.min() >= 0 and views.max() <= 1
     assert len({v.sum().item() for v in views}) == 8  # the same image got 8 different random views
@@ -82,37 +87,71 @@ def test_lr_schedules_and_lars_step():
     assert torch.allclose(weight, torch.full((3, 3), 0.9))  # trust ratio eta * ||w|| / ||g|| = 0.1
 
 
-def test_loop_stops_on_non_finite_loss():
-    model = torch.nn.Linear(2, 1)
-    step = lambda index: model(torch.rand(len(index), 2)).sum() * float("nan")  # noqa: E731
-    with pytest.raises(NonFiniteLossError, match="loss became nan at epoch 1, step 1"):
-        run_training(model, step, 8, LoopConfig(epochs=1, batch_size=4, progress=False), [torch.Generator()])
+CPU = torch.device("cpu")
 
 
-def _tiny_simclr(tmp_path=None, epochs=2, checkpoint_every=0):
-    torch.manual_seed(0)
-    data = TrainImages(torch.rand(64, 1, 16, 16))
-    config = SimCLRConfig(
-        head_hidden=16,
-        head_out=8,
+def _settings(method: str = "simclr", epochs: int = 2, **model) -> RunConfig:
+    return RunConfig(
+        model=ModelConfig(**{"width": 4, "head_hidden": 16, "head_out": 8, **model}),
+        method=MethodConfig(name=method),
         augment=AugmentConfig(flip=False),
-        loop=LoopConfig(epochs=epochs, batch_size=16, checkpoint_every=checkpoint_every, progress=False),
+        optim=OptimConfig(epochs=epochs, batch_size=16),
+        seed=3,
     )
-    encoder = build_encoder("resnet18", 1, 16, width=4, stem="small")
-    path = None if tmp_path is None else tmp_path / "ckpt.pt"
-    return train_simclr(encoder, data, config, torch.device("cpu"), seed=3, checkpoint_path=path)
+
+
+@pytest.fixture
+def toy_method():
+    """A method registered by a test: the loop runs it without knowing it (a new method touches no loop code)."""
+
+    @register
+    class Toy(Method):
+        name = "toy"
+        uses = ("model.encoder", "model.width", "optim", "augment")
+        progress: list[float] = []
+
+        def __init__(self, encoder, settings, targets):
+            super().__init__(encoder, settings, targets)
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def step(self, views, targets, generator):
+            features = [self.encoder(v) for v in views]
+            return StepOutput(self.scale * (features[0] - features[1]).pow(2).mean() * self.nan, features)
+
+        def after_step(self, progress):
+            self.progress.append(progress)
+
+    Toy.nan = 1.0
+    yield Toy
+    del METHODS["toy"]
+
+
+def test_a_registered_method_trains_through_the_loop_with_its_after_step_hook(toy_method):
+    data = TrainImages(torch.rand(64, 1, 16, 16))
+    result = pretrain(_settings("toy"), data, None, CPU, progress=False)
+    assert len(result.history) == 2 and toy_method.progress[-1] == pytest.approx(1.0)
+    assert len(toy_method.progress) == 2 * 64 // 16
+
+
+def test_loop_stops_on_non_finite_loss(toy_method):
+    toy_method.nan = float("nan")
+    with pytest.raises(NonFiniteLossError, match="loss became nan at epoch 1, step 1"):
+        pretrain(_settings("toy"), TrainImages(torch.rand(32, 1, 16, 16)), None, CPU, progress=False)
+
+
+def _tiny_simclr(checkpoint=None, epochs=2):
+    data = TrainImages(torch.rand(64, 1, 16, 16, generator=torch.Generator().manual_seed(0)))
+    return pretrain(_settings(epochs=epochs), data, None, CPU, progress=False, checkpoint=checkpoint).history
 
 
 def test_simclr_is_deterministic_on_cpu_and_learns():
-    (_, first), (_, second) = _tiny_simclr(epochs=3), _tiny_simclr(epochs=3)
+    first, second = _tiny_simclr(epochs=3), _tiny_simclr(epochs=3)
     assert first == second
     assert first[-1] < first[0]
 
 
 def test_checkpoint_resume_continues_the_same_run(tmp_path, monkeypatch):
-    _, full = _tiny_simclr(epochs=2)
-    import training.simclr
-
+    full = _tiny_simclr(epochs=2)
     calls = []
 
     def augment_then_die(*args, **kwargs):
@@ -121,24 +160,38 @@ def test_checkpoint_resume_continues_the_same_run(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return augment(*args, **kwargs)
 
-    monkeypatch.setattr(training.simclr, "augment", augment_then_die)
+    monkeypatch.setattr(training.loop, "augment", augment_then_die)
     with pytest.raises(KeyboardInterrupt):
-        _tiny_simclr(tmp_path, epochs=2, checkpoint_every=1)
-    monkeypatch.setattr(training.simclr, "augment", augment)
-    _, resumed = _tiny_simclr(tmp_path, epochs=2, checkpoint_every=1)
-    assert resumed == pytest.approx(full, rel=1e-6)
+        _tiny_simclr(tmp_path / "run.ckpt", epochs=2)
+    assert torch.load(tmp_path / "run.ckpt", weights_only=False)["history"] == full[:1]
+    monkeypatch.setattr(training.loop, "augment", augment)
+    assert _tiny_simclr(tmp_path / "run.ckpt", epochs=2) == pytest.approx(full, rel=1e-6)
 
 
 def test_supervised_multilabel_and_bits_hook():
-    torch.manual_seed(0)
     images = torch.rand(32, 1, 16, 16)
     add_bit = lambda views, index: torch.cat([views, (index % 2).float()[:, None, None, None].expand(-1, 1, 16, 16)], 1)  # noqa: E731
-    data = TrainImages(images, add_bit)
     targets = torch.randint(0, 2, (32, 10)).float()
-    encoder = build_encoder("convn", 2, 16)
-    config = SupervisedConfig(loop=LoopConfig(epochs=2, batch_size=8, optim=OptimConfig(lr=1e-2), progress=False))
-    _, history = train_supervised(encoder, data, targets, config, torch.device("cpu"))
-    assert len(history) == 2 and all(h == h for h in history)
+    result = pretrain(
+        _settings("supervised", encoder="convn"), TrainImages(images, add_bit), targets, CPU, progress=False
+    )
+    assert len(result.history) == 2 and all(h == h for h in result.history)
+    assert result.encoder(torch.rand(2, 2, 16, 16)).shape == (2, 128)  # two channels: image + bit
+
+
+def test_random_init_is_the_seeded_untrained_encoder():
+    data = TrainImages(torch.rand(32, 1, 16, 16))
+    first, second = (pretrain(_settings("random"), data, None, CPU) for _ in range(2))
+    assert first.history == [] and all(
+        torch.equal(a, b) for a, b in zip(first.encoder.parameters(), second.encoder.parameters())
+    )
+
+
+def test_online_probe_trains_on_the_detached_features():
+    data = TrainImages(torch.rand(64, 1, 16, 16))
+    settings = dataclasses.replace(_settings(), method=MethodConfig(online_probe=True))
+    result = pretrain(settings, data, None, CPU, online_labels=torch.arange(64) % 3, progress=False)
+    assert result.online is not None and result.online.out_features == 3
 
 
 def test_linear_probe_separates_separable_features():

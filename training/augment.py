@@ -24,20 +24,25 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from training.rules import Interval, setting
+
 _GRAY = (0.299, 0.587, 0.114)
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
+CROP_RATIO = (3 / 4, 4 / 3)
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
-    """crop_scale / crop_ratio: random resized crop ranges; color_strength 0 disables colour distortion."""
+    """The ``augment`` config section. Crops cover ``crop_min_scale`` to 100% of the area, aspect ratio 3/4 to
+    4/3; ``color_strength`` 0 disables colour distortion."""
 
-    crop_scale: tuple[float, float] = (0.08, 1.0)
-    crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    flip: bool = True
-    color_strength: float = 0.5
-    color_prob: float = 0.8
-    gray_prob: float = 0.2
+    crop_min_scale: float = setting(0.2, Interval(0, 1, open_low=True))
+    flip: bool = False
+    color_strength: float = setting(0.5, Interval(0, 1))
+    color_prob: float = setting(0.8, Interval(0, 1))
+    gray_prob: float = setting(0.2, Interval(0, 1))
     blur: bool = False
 
 
@@ -130,7 +135,7 @@ def gaussian_blur(images: torch.Tensor, prob: float = 0.5, generator: torch.Gene
 
 def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
     """One random view of every image in the batch (B, C, H, W) -> (B, C, H, W)."""
-    views = resized_crop_flip(images, config.crop_scale, config.crop_ratio, config.flip, generator)
+    views = resized_crop_flip(images, (config.crop_min_scale, 1.0), CROP_RATIO, config.flip, generator)
     if config.color_strength > 0:
         views = color_distort(views, config.color_strength, config.color_prob, config.gray_prob, generator)
     if config.blur:

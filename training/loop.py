@@ -1,22 +1,29 @@
-"""The one training loop both trainers share: epochs of shuffled mini-batches, progress, NaN guard, checkpoints.
+"""The one training loop every method shares: the loop owns the step, the method supplies the loss.
 
-A trainer supplies ``step(index) -> loss`` for a batch of item indices; the loop shuffles (seeded), steps
-the optimizer and schedule, shows a tqdm bar with the loss and ETA, stops on a non-finite loss with a clear
-error, and optionally saves a checkpoint every k epochs and resumes from it.
+Per epoch: a seeded shuffle of the items; per batch of item indices: ``method.n_views`` augmented views
+(extra channels such as RandBit planes appended after augmentation), the method's loss under autocast,
+the online probe's cross-entropy on the detached features (when asked for), a NaN guard, the optimizer
+and schedule steps, then ``method.after_step``. A checkpoint (method, online probe, optimizer, schedule,
+every random generator) is written atomically after each epoch when a path is given, and a run started
+again with the same path resumes from it exactly.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from training.augment import AugmentConfig, augment
+from training.data import TrainImages
+from training.device import as_input, autocast, device_generator, prepare
+from training.methods import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler
 
 
@@ -24,92 +31,106 @@ class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
-@dataclass(frozen=True)
-class LoopConfig:
-    epochs: int = 10
-    batch_size: int = 256
-    optim: OptimConfig = OptimConfig()
-    checkpoint_every: int = 0  # epochs; 0 disables checkpoints
-    progress: bool = True
+@dataclass
+class Trained:
+    history: list[float]  # mean loss of each epoch
+    online: nn.Linear | None  # the online probe, when one was trained
+
+
+class _Learner(nn.Module):
+    """Everything the optimizer updates and a checkpoint holds."""
+
+    def __init__(self, method: Method, online: nn.Linear | None) -> None:
+        super().__init__()
+        self.method, self.online = method, online
 
 
 def _save_atomically(state: dict, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
 
 
-def run_training(
-    model: nn.Module,
-    step: Callable[[torch.Tensor], torch.Tensor],
-    n_items: int,
-    config: LoopConfig,
-    generators: list[torch.Generator],
-    description: str = "train",
-    checkpoint_path: Path | None = None,
-) -> list[float]:
-    """Train ``model``'s parameters with ``step``; returns the mean loss of each epoch.
-
-    Batches drop the last incomplete one (contrastive losses need equal-size batches). ``generators[0]``
-    (CPU) shuffles; the others are the trainer's (augmentation, loss sampling). All of them are saved in
-    checkpoints, so a resumed run continues exactly where it stopped.
-    """
-    if not 2 <= config.batch_size <= n_items:
-        raise ValueError(f"batch_size={config.batch_size} is not allowed; it must be in [2, {n_items}] (dataset size)")
-    steps_per_epoch = n_items // config.batch_size
-    optimizer = make_optimizer(model.parameters(), config.optim)
-    scheduler = make_scheduler(optimizer, config.optim, steps_per_epoch, config.epochs)
+def train(
+    method: Method,
+    data: TrainImages,
+    targets: torch.Tensor | None,
+    augment_config: AugmentConfig,
+    optim: OptimConfig,
+    seed: int,
+    device: torch.device,
+    online_labels: torch.Tensor | None = None,
+    progress: bool = True,
+    checkpoint: Path | None = None,
+) -> Trained:
+    """Train ``method`` (in place) on ``data``; ``targets`` rows go to the method, ``online_labels`` (N,)
+    to a jointly trained linear classifier on the detached features. Batches drop the last incomplete one."""
+    n_items = len(data)
+    if not 2 <= optim.batch_size <= n_items:
+        raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
+    online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
+    learner = prepare(_Learner(method, online), device)
+    data = data.to(device)
+    targets = None if targets is None else targets.to(device)
+    online_labels = None if online_labels is None else online_labels.to(device)
+    shuffle, random = torch.Generator().manual_seed(seed), device_generator(seed, device)
+    steps_per_epoch = n_items // optim.batch_size
+    total_steps = steps_per_epoch * optim.epochs
+    optimizer = make_optimizer(learner.parameters(), optim)
+    scheduler = make_scheduler(optimizer, optim, steps_per_epoch, optim.epochs)
     history: list[float] = []
-    start_epoch = 0
-    if checkpoint_path is not None and checkpoint_path.exists():
-        state = torch.load(checkpoint_path, weights_only=False)
-        model.load_state_dict(state["model"])
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        learner.load_state_dict(state["learner"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        for generator, generator_state in zip(generators, state["generators"], strict=True):
-            generator.set_state(generator_state)
-        history, start_epoch = state["history"], state["epoch"]
+        shuffle.set_state(state["shuffle"])
+        random.set_state(state["random"])
+        history = state["history"]
     bar = tqdm(
-        total=steps_per_epoch * config.epochs,
-        initial=steps_per_epoch * start_epoch,
-        desc=description,
-        disable=not config.progress,
+        total=total_steps,
+        initial=steps_per_epoch * len(history),
+        desc=method.name,
+        disable=not progress,
         leave=False,
         dynamic_ncols=True,
     )
-    model.train()
-    for epoch in range(start_epoch, config.epochs):
-        order = torch.randperm(n_items, generator=generators[0])
+    learner.train()
+    for epoch in range(len(history), optim.epochs):
+        order = torch.randperm(n_items, generator=shuffle)
         total = 0.0
         for i in range(steps_per_epoch):
-            loss = step(order[i * config.batch_size : (i + 1) * config.batch_size])
+            index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)
+            images = data.images[index]
+            views = [
+                as_input(data.finish(augment(images, augment_config, random), index), device)
+                for _ in range(method.n_views)
+            ]
+            with autocast(device):
+                out = method.step(views, None if targets is None else targets[index], random)
+            loss = out.loss
+            if online is not None:
+                logits = online(torch.cat(out.features).detach().float())
+                loss = loss + F.cross_entropy(logits, online_labels[index].repeat(len(out.features)))
             value = loss.item()
             if not math.isfinite(value):
                 bar.close()
                 raise NonFiniteLossError(
-                    f"loss became {value} at epoch {epoch + 1}, step {i + 1}; lower the "
-                    f"learning rate or raise the temperature"
+                    f"loss became {value} at epoch {epoch + 1}, step {i + 1}; lower optim.lr or raise loss.temperature"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
+            method.after_step((epoch * steps_per_epoch + i + 1) / total_steps)
             total += value
             bar.update()
             bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}")
         history.append(total / steps_per_epoch)
-        if checkpoint_path is not None and config.checkpoint_every and (epoch + 1) % config.checkpoint_every == 0:
-            _save_atomically(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "generators": [g.get_state() for g in generators],
-                    "history": history,
-                    "epoch": epoch + 1,
-                },
-                checkpoint_path,
-            )
+        if checkpoint is not None:
+            state = {"learner": learner.state_dict(), "optimizer": optimizer.state_dict()}
+            state.update(scheduler=scheduler.state_dict(), shuffle=shuffle.get_state(), random=random.get_state())
+            _save_atomically({**state, "history": history}, checkpoint)
     bar.close()
-    model.eval()
-    return history
+    learner.eval()
+    return Trained(history, online)

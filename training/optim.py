@@ -7,21 +7,30 @@ from dataclasses import dataclass
 
 import torch
 
+from training.rules import Interval, OneOf, setting
+
 OPTIMIZERS = ("sgd", "adam", "lars")
 SCHEDULES = ("cosine", "linear", "constant")
 
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """lr is the peak rate; warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and
-    biases under LARS, as in SimCLR)."""
+    """The ``optim`` config section. lr is the peak rate; warmup_epochs ramp linearly from 0; weight_decay is
+    coupled L2 (skipped for BN and biases under LARS, as in SimCLR). The last incomplete batch is dropped."""
 
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    warmup_epochs: float = 0.0
+    optimizer: str = setting("adam", OneOf(OPTIMIZERS))
+    lr: float = setting(1e-3, Interval(0, 100, open_low=True))
+    weight_decay: float = setting(1e-4, Interval(0, 1))
+    momentum: float = setting(0.9, Interval(0, 1))
+    schedule: str = setting("cosine", OneOf(SCHEDULES))
+    warmup_epochs: float = setting(0.0, Interval(0, 10000))
+    epochs: int = setting(10, Interval(1, 100000))
+    batch_size: int = setting(256, Interval(2, 1 << 20))
+
+    def cross_problem(self) -> str | None:
+        if self.warmup_epochs > self.epochs:
+            return f"optim.warmup_epochs={self.warmup_epochs:g} must be <= optim.epochs={self.epochs}"
+        return None
 
 
 class LARS(torch.optim.Optimizer):

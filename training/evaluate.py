@@ -1,18 +1,33 @@
-"""Linear evaluation: frozen encoder, features extracted once, a linear classifier per target.
+"""Linear evaluation: frozen encoder, features extracted once per image set, a linear classifier per target.
 
-Features are standardized with the train split's mean and std; a linear softmax classifier is trained with
-Adam (cosine schedule) on the train features and its accuracy is reported on the test features.
+``evaluate(encoder, probes, ...)`` takes ``ProbeSet``s: a train and a test image set with any number of
+named label pairs (e.g. object and digit of the same images); each set's features are extracted once and
+every label gets its own probe, reported as ``acc_<name>``. Features are standardized with the train
+split's mean and std; a linear softmax classifier is trained with Adam (cosine schedule) on the train
+features and its accuracy is reported on the test features.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.config import EvalConfig
 from training.data import TrainImages
 from training.device import as_input, autocast
 from training.optim import lr_factor
+
+
+@dataclass
+class ProbeSet:
+    """train / test images and ``labels``: name -> (train labels (N,), test labels (M,))."""
+
+    train: TrainImages
+    test: TrainImages
+    labels: dict[str, tuple[torch.Tensor, torch.Tensor]]
 
 
 @torch.no_grad()
@@ -72,3 +87,26 @@ def online_accuracy(classifier: nn.Linear, features: torch.Tensor, labels: torch
     """Accuracy of the jointly trained online classifier on precomputed features."""
     classifier = classifier.cpu().eval()
     return (classifier(features).argmax(1) == labels).float().mean().item()
+
+
+def evaluate(
+    encoder: nn.Module,
+    probes: list[ProbeSet],
+    device: torch.device,
+    config: EvalConfig,
+    seed: int,
+    online: nn.Linear | None = None,
+) -> dict[str, float]:
+    """``acc_<name>`` for every label of every probe set; with ``online``, also ``acc_online``: the online
+    probe's accuracy on the first probe set's test features against its first label."""
+    metrics = {}
+    for probe in probes:
+        train_features = extract_features(encoder, probe.train, device)
+        test_features = extract_features(encoder, probe.test, device)
+        for name, (train_labels, test_labels) in probe.labels.items():
+            metrics[f"acc_{name}"] = linear_probe(
+                train_features, train_labels.cpu(), test_features, test_labels.cpu(), config.probe_epochs, seed=seed
+            )
+        if online is not None and "acc_online" not in metrics:
+            metrics["acc_online"] = online_accuracy(online, test_features, next(iter(probe.labels.values()))[1].cpu())
+    return metrics

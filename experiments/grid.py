@@ -1,0 +1,69 @@
+"""From a preset and ``--set`` overrides to the list of run configs, every one composed and validated.
+
+Each preset key and each override is an axis of values (a single value is an axis of one); ``--set
+key=a,b,c`` replaces the preset's axis or value for ``key``. The grid is the Cartesian product, seeds
+innermost; configs are canonicalized (fields a run does not read reset) and duplicates dropped, so a
+supervised run is not repeated for every temperature. An override that no run of the grid reads (a
+temperature for an SWD-only grid) is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from experiments.config import canonical, check_key, compose, non_defaults, reads, validate, why_unread
+from experiments.spec import ConfigError, Experiment
+
+
+@dataclass(frozen=True)
+class GridRun:
+    config: Any
+    label: str  # the swept keys and their values in this run, e.g. "method.name=simclr loss.temperature=0.2"
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, tuple[str, ...]]:
+    """``["optim.lr=1e-3", "loss.temperature=0.1,0.2"]`` -> ``{"optim.lr": ("1e-3",), ...}``."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        values = tuple(v.strip() for v in text.split(","))
+        if not sep or not key.strip() or "" in values:
+            raise ConfigError(f"--set {pair!r} must look like section.key=value, or section.key=a,b,c to sweep")
+        overrides[key.strip()] = values
+    return overrides
+
+
+def build_grid(
+    experiment: Experiment, preset_name: str, overrides: dict[str, tuple], seeds: tuple[int, ...] | None = None
+) -> list[GridRun]:
+    """Every run of the preset's grid with ``overrides`` applied; raises ConfigError before any run."""
+    preset = experiment.preset(preset_name)
+    for key in overrides:
+        check_key(experiment.config_cls, key)
+    axes: dict[str, tuple] = {k: (v,) for k, v in preset.base.items()} | dict(preset.sweep) | dict(overrides)
+    if seeds is not None:
+        if "seed" in overrides:
+            raise ConfigError("give the seeds once: --seeds 0,1,2 or --set seed=0,1,2")
+        axes["seed"] = seeds
+    axes["seed"] = axes.pop("seed", (0,))  # seeds innermost
+    keys = list(axes)
+    swept = [k for k in keys if len(axes[k]) > 1]
+    raw = []
+    for values in itertools.product(*axes.values()):
+        settings = dict(zip(keys, values))
+        config = compose(experiment.config_cls, settings)
+        validate(config)
+        raw.append((config, " ".join(f"{k}={settings[k]}" for k in swept if reads(config, k))))
+    for key in overrides:
+        if not any(reads(config, key) for config, _ in raw):
+            raise ConfigError(f"--set {key}: no run of this grid reads it ({why_unread(raw[0][0], key)})")
+    runs, seen = [], set()
+    for config, label in raw:
+        config = canonical(config)
+        fingerprint = repr(sorted(non_defaults(config).items()))
+        if fingerprint not in seen:
+            seen.add(fingerprint)
+            runs.append(GridRun(config, label))
+    return runs

@@ -1,0 +1,81 @@
+"""What an experiment module declares (``Experiment``, ``Preset``) and what flows between the layers.
+
+A leaf module: experiment modules, the registry, the runner and ``run_experiment.py`` import it; it
+imports nothing from them, so there are no import cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from analysis.claims import ClaimCheck
+
+
+class ConfigError(ValueError):
+    """A bad experiment, preset, key or value; the message names it and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """base: dotted key -> value; sweep: dotted key -> values (the grid is their Cartesian product)."""
+
+    base: dict[str, Any] = field(default_factory=dict)
+    sweep: dict[str, tuple] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    device: torch.device
+    data_root: str | None
+    progress: bool = True
+    checkpoint: Path | None = None  # where the run saves its per-epoch checkpoint (and resumes from)
+
+
+@dataclass
+class RunOutcome:
+    """What an experiment's run function returns."""
+
+    metrics: dict[str, float]
+    history: list[float]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a grid: its config, the data source it will read, its id and a label of its swept keys."""
+
+    config: Any
+    data_source: str
+    run_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One paper figure.
+
+    config_cls: a ``RunConfig`` subclass whose ``data`` section is the experiment's; run: config -> metrics;
+    data_source: (config, data root) -> the name of the data actually read (``mnist-full``, a fallback, ...),
+    part of every run's identity; figure / claim_check: from the results table (pandas) to the figure file
+    and the verdict.
+    """
+
+    name: str
+    figure_title: str
+    config_cls: type
+    presets: dict[str, Preset]
+    run: Callable[[Any, RunContext], RunOutcome]
+    data_source: Callable[[Any, str | None], str]
+    figure: Callable[[pd.DataFrame, str, Path], Path]
+    claim_check: Callable[[pd.DataFrame], ClaimCheck]
+
+    def preset(self, name: str) -> Preset:
+        if name not in self.presets:
+            raise ConfigError(f"--preset {name!r} is unknown for {self.name}; choose one of {', '.join(self.presets)}")
+        return self.presets[name]

@@ -1,0 +1,72 @@
+"""Read run records back and match them to a grid by their stored config, not by file name.
+
+Each record's config is parsed with today's config class (a field added since then takes its default),
+canonicalized, and its identity compared with the grid's. A record that cannot be read or parsed is
+reported by path and never counted as done.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from experiments.config import canonical, flat_values, identity, reads
+from experiments.spec import PlannedRun
+
+META_COLUMNS = ("run_id", "status", "data_source", "device", "torch", "wall_time_s", "git_commit")
+
+
+@dataclass
+class Collected:
+    """The grid's records in grid order, what is missing, and the files that could not be read."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[PlannedRun] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per record: the metadata, every config field (dotted; empty where the run does not read
+        it, e.g. a supervised run's loss.temperature) and the metrics."""
+        return pd.DataFrame([_row(r) for r in self.records])
+
+
+def parse_config(config_cls: type, stored: dict[str, Any]) -> Any:
+    return canonical(OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(config_cls), stored)))
+
+
+def _key(config: Any, data_source: str, experiment: str) -> str:
+    return json.dumps(identity(config, data_source, experiment), sort_keys=True, default=str)
+
+
+def collect(config_cls: type, experiment: str, planned: list[PlannedRun], runs_dir: Path) -> Collected:
+    wanted = {_key(run.config, run.data_source, experiment): run for run in planned}
+    found: dict[str, dict[str, Any]] = {}
+    collected = Collected()
+    for path in sorted(runs_dir.glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+            config = parse_config(config_cls, record["config"])
+            key = _key(config, record["data_source"], experiment)
+        except (OSError, ValueError, KeyError, TypeError, OmegaConfBaseException) as error:
+            collected.unreadable.append(f"{path}: {type(error).__name__}: {str(error).splitlines()[0][:120]}")
+            continue
+        if key in wanted:
+            found[key] = {**record, "_config": config}
+    for key, run in wanted.items():
+        if key in found:
+            collected.records.append(found[key])
+        if key not in found or found[key].get("status") != "ok":
+            collected.missing.append(run)
+    return collected
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    config = record["_config"]
+    settings = {k: v if reads(config, k) else None for k, v in flat_values(config).items()}
+    return {**{k: record.get(k) for k in META_COLUMNS}, **settings, **record.get("metrics", {})}

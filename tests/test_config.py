@@ -1,0 +1,155 @@
+"""Configuration: every bad value is refused in one line, exit 2, before any data loads or anything is written;
+dotted overrides, comma sweeps, --print-config, and which fields apply to which run."""
+
+from __future__ import annotations
+
+import pytest
+
+import run_experiment
+from experiments.config import compose, read_view
+from experiments.grid import build_grid, parse_overrides
+from experiments.multidigit_size import MultiDigitSizeRun
+from experiments.registry import EXPERIMENTS
+from experiments.spec import ConfigError
+
+
+@pytest.fixture
+def no_data_loading(monkeypatch):
+    """Fail the test if any experiment asks for its data (validation must come first)."""
+    for name, experiment in list(EXPERIMENTS.items()):
+
+        def refuse(config, data_root):
+            raise AssertionError("data was loaded before the configuration was checked")
+
+        monkeypatch.setitem(EXPERIMENTS, name, experiment.__class__(**{**experiment.__dict__, "data_source": refuse}))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["randbit", "--set", "optim.epochs=-1"], "optim.epochs=-1 is not allowed; it must be in [1, 100000]"),
+        (["randbit", "--set", "data.n_train=-5"], "data.n_train=-5 is not allowed; it must be in [0, 10000000]"),
+        (["randbit", "--set", "eval.probe_epochs=0"], "eval.probe_epochs=0 is not allowed; it must be in [1, 10000]"),
+        (
+            ["randbit", "--set", "augment.crop_min_scale=2"],
+            "augment.crop_min_scale=2.0 is not allowed; it must be in (0, 1]",
+        ),
+        (
+            ["randbit", "--set", "augment.crop_min_scale=nan"],
+            "augment.crop_min_scale=nan is not allowed; it must be a finite",
+        ),
+        (
+            ["randbit", "--set", "augment.color_strength=-5"],
+            "augment.color_strength=-5.0 is not allowed; it must be in [0, 1]",
+        ),
+        (
+            ["randbit", "--set", "loss.temperature=True"],
+            "loss.temperature='True' is not allowed; it must be of type float",
+        ),
+        (
+            ["randbit", "--set", "loss.temperature=1e-40"],
+            "loss.temperature=1e-40 is not allowed; it must be in [0.001, 1000]",
+        ),
+        (
+            ["randbit", "--set", "loss.temperature=0"],
+            "loss.temperature=0.0 is not allowed; it must be in [0.001, 1000]",
+        ),
+        (["randbit", "--set", "loss.name=decoupled_nt_xent", "loss.scaling=nan"], "loss.scaling=nan is not allowed"),
+        (["randbit", "--set", "loss.temperature=0.1,0"], "loss.temperature=0.0 is not allowed"),
+        (["randbit", "--set", "optim.epochs=ten"], "optim.epochs='ten' is not allowed; it must be of type int"),
+        (["randbit", "--set", "optim.batch_size=1.5"], "optim.batch_size='1.5' is not allowed; it must be of type int"),
+        (["randbit", "--set", "data.n_bits=0,99"], "data.n_bits=99 is not allowed; it must be in [0, 30]"),
+        (
+            ["randbit", "--set", "data.images=imagenet"],
+            "data.images='imagenet' is not allowed; it must be one of mnist",
+        ),
+        (
+            ["randbit", "--set", "method.name=byol"],
+            "method.name='byol' is not allowed; it must be one of random, simclr",
+        ),
+        (["randbit", "--set", "optim.warmup_epochs=20"], "optim.warmup_epochs=20 must be <= optim.epochs=5"),
+        (["randbit", "--set", "data.n_train=100"], "optim.batch_size=128 must be <= data.n_train=100"),
+        (["randbit", "--set", "colour=1"], "unknown key 'colour'"),
+        (["randbit", "--set", "temperature=0.1"], "unknown key 'temperature'; did you mean loss.temperature?"),
+        (["randbit", "--set", "optim.lr"], "--set 'optim.lr' must look like section.key=value"),
+        (["randbit", "--set", "optim.lr=1e-3,"], "--set 'optim.lr=1e-3,' must look like section.key=value"),
+        (["randbit", "--set", "method.name=supervised", "loss.temperature=0.2"], "--set loss.temperature: no run of"),
+        (["randbit", "--set", "loss.lam=0.5"], "loss.name=nt_xent reads only temperature, scaling"),
+        (["randbit", "--set", "seed=1", "--seeds", "0,1"], "give the seeds once"),
+        (["randbit", "--seeds", "a,b"], "--seeds 'a,b' must be comma-separated integers"),
+        (["randbit", "--set", "seed=-1"], "seed=-1 is not allowed"),
+        (["multidigit_size", "--set", "data.large_size=100"], "must be <= data.canvas_size=84"),
+        (["nonexistent"], "experiment 'nonexistent' is unknown; choose one of multidigit_size, randbit"),
+        (["randbit", "--preset", "huge"], "--preset 'huge' is unknown for randbit; choose one of smoke, quick"),
+        (["randbit", "--out", ""], "--out '' is empty"),
+        (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_before_any_data_and_nothing_written(
+    args, message, tmp_path, capsys, no_data_loading
+):
+    out = ["--out", str(tmp_path / "out")] if "--out" not in args else []
+    assert run_experiment.main([*args, *out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_out_must_be_a_writable_folder(tmp_path, capsys, no_data_loading):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for out, message in ((a_file, "is a file, not a folder"), (a_file / "sub", "is a file, not a folder")):
+        assert run_experiment.main(["randbit", "--out", str(out)]) == 2
+        assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_unwritable_out_is_refused(tmp_path, capsys, monkeypatch, no_data_loading):
+    monkeypatch.setattr(run_experiment.os, "access", lambda path, mode: False)
+    assert run_experiment.main(["randbit", "--out", str(tmp_path / "new")]) == 2
+    assert "is not writable" in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+def test_seed_is_a_key_like_any_other():
+    grid = build_grid(EXPERIMENTS["randbit"], "smoke", parse_overrides(["seed=5,6"]))
+    assert sorted({run.config.seed for run in grid}) == [5, 6] and len(grid) == 4
+    assert [r.config.seed for r in build_grid(EXPERIMENTS["randbit"], "smoke", {}, seeds=(3,))] == [3, 3]
+
+
+def test_comma_list_sweeps_any_key_and_single_values_override_the_preset():
+    grid = build_grid(EXPERIMENTS["randbit"], "smoke", parse_overrides(["optim.lr=3e-3", "loss.temperature=0.05,0.2"]))
+    assert {(r.config.optim.lr, r.config.loss.temperature) for r in grid} == {(3e-3, 0.05), (3e-3, 0.2)}
+    assert len(grid) == 4 and grid[0].label == "loss.temperature=0.05 data.n_bits=0"
+
+
+def test_a_section_holds_only_what_the_run_reads():
+    supervised = compose(MultiDigitSizeRun, {"method.name": "supervised"})
+    assert "loss" not in read_view(supervised) and "head_depth" not in read_view(supervised)["model"]
+    swd = compose(MultiDigitSizeRun, {"loss.name": "swd_normal"})
+    assert set(read_view(swd)["loss"]) == {"name", "lam", "scaling"}
+    assert set(read_view(compose(MultiDigitSizeRun, {"method.name": "random"}))) == {
+        "data",
+        "model",
+        "method",
+        "eval",
+        "seed",
+    }
+
+
+def test_print_config_shows_every_run_as_yaml_and_runs_nothing(tmp_path, capsys, no_data_loading):
+    assert run_experiment.main(["multidigit_size", "--preset", "quick", "--print-config", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# multidigit_size --preset quick: 12 runs") and out.count("---\n# run ") == 12
+    assert "  temperature: 0.5\n" in out and "method.name=random" in out
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
+def test_every_preset_of_every_experiment_is_valid(experiment):
+    for preset in EXPERIMENTS[experiment].presets:
+        assert build_grid(EXPERIMENTS[experiment], preset, {})  # composes and validates every run
+
+
+def test_compose_names_the_key_of_a_wrong_type():
+    with pytest.raises(ConfigError, match=r"^model.width='wide' is not allowed; it must be of type int$"):
+        compose(MultiDigitSizeRun, {"model.width": "wide"})

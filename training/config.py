@@ -1,0 +1,86 @@
+"""Config sections the trainer reads: ``model``, ``method``, ``loss``, ``eval`` (``augment`` and ``optim``
+live beside the code that uses them, in ``training/augment.py`` and ``training/optim.py``).
+
+Each field carries its default and its allowed values (``training.rules``). Which fields apply to a run
+depends on its method (``Method.uses``) and, inside ``loss``, on the loss (``LOSS_USES``): a supervised run
+has no temperature, an SWD loss has no temperature, NT-Xent has no lambda.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from losses import LOSS_NAMES
+from training.augment import AugmentConfig
+from training.encoders import ENCODERS
+from training.optim import OptimConfig
+from training.rules import Interval, OneOf, setting
+
+
+def _method_names() -> tuple[str, ...]:
+    from training.methods import METHODS
+
+    return tuple(METHODS)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Encoder f (ResNet at any width with a small stem, or the notebook's ConvN) and projection head g."""
+
+    encoder: str = setting("resnet18", OneOf(ENCODERS))
+    width: int = setting(64, Interval(1, 1024))
+    stem_stride: int = setting(1, Interval(1, 4))
+    head_depth: int = setting(2, Interval(0, 4))
+    head_hidden: int = setting(512, Interval(1, 65536))
+    head_out: int = setting(128, Interval(1, 65536))
+
+
+@dataclass(frozen=True)
+class MethodConfig:
+    """name: a registered method (``training.methods``); online_probe: train a linear classifier on the
+    detached representation during pretraining (the official RandBits notebook's online accuracy)."""
+
+    name: str = setting("simclr", OneOf(_method_names))
+    online_probe: bool = False
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """The contrastive loss (``losses.build_loss``): total = scaling * (alignment + lam * distribution)."""
+
+    name: str = setting("nt_xent", OneOf(LOSS_NAMES))
+    temperature: float = setting(0.1, Interval(1e-3, 1e3))
+    lam: float = setting(1.0, Interval(0, 1e6))
+    scaling: float = setting(1.0, Interval(0, 1e6, open_low=True))
+
+
+# The loss fields each loss reads (``name`` always applies).
+_NT_XENT = ("temperature", "scaling")
+_SWD = ("lam", "scaling")
+LOSS_USES: dict[str, tuple[str, ...]] = {
+    "nt_xent": _NT_XENT,
+    "nt_xent_cross_view": _NT_XENT,
+    "decoupled_nt_xent": ("temperature", "lam", "scaling"),
+    "swd_hypersphere": _SWD,
+    "swd_hypercube": _SWD,
+    "swd_normal": _SWD,
+}
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Linear probes on frozen features: Adam with a cosine schedule for ``probe_epochs``."""
+
+    probe_epochs: int = setting(40, Interval(1, 10000))
+
+
+class TrainingSettings(Protocol):
+    """What the trainer reads of a run config (``experiments.config.RunConfig`` has all of it)."""
+
+    model: ModelConfig
+    method: MethodConfig
+    loss: LossConfig
+    augment: AugmentConfig
+    optim: OptimConfig
+    seed: int

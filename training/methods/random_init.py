@@ -1,0 +1,12 @@
+"""Random init: the encoder at its seeded initialization, never trained (the floor of every figure)."""
+
+from __future__ import annotations
+
+from training.methods.base import ENCODER_KEYS, Method, register
+
+
+@register
+class RandomInit(Method):
+    name = "random"
+    n_views = 0
+    uses = ENCODER_KEYS

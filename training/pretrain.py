@@ -1,0 +1,59 @@
+"""Pretraining by config: build the encoder, wrap it in the configured method, train it with the loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from training.config import TrainingSettings
+from training.data import TrainImages
+from training.encoders import build_encoder
+from training.loop import train
+from training.methods import METHODS
+
+
+@dataclass
+class Pretrained:
+    encoder: nn.Module  # in eval mode, on the training device
+    history: list[float]  # mean loss of each epoch ([] for a method that does not train)
+    online: nn.Linear | None = None  # the online probe, when ``method.online_probe`` asked for one
+
+
+def pretrain(
+    settings: TrainingSettings,
+    data: TrainImages,
+    targets: torch.Tensor | None,
+    device: torch.device,
+    online_labels: torch.Tensor | None = None,
+    progress: bool = True,
+    checkpoint: Path | None = None,
+) -> Pretrained:
+    """Train an encoder on ``data`` with ``settings.method``; its input channels include ``data``'s extra
+    channels (RandBit bits). ``targets``: what a supervised method fits; ``online_labels``: what the online
+    probe fits when ``settings.method.online_probe`` is set. ``checkpoint``: resume from / save to there."""
+    method_cls = METHODS[settings.method.name]
+    channels = data.finish(data.images[:1], torch.zeros(1, dtype=torch.long)).shape[1]
+    model = settings.model
+    torch.manual_seed(settings.seed)
+    encoder = build_encoder(model.encoder, channels, data.images.shape[-1], model.width, "small", model.stem_stride)
+    if method_cls.n_views == 0:
+        return Pretrained(encoder.to(device).eval(), [])
+    torch.manual_seed(settings.seed)
+    method = method_cls(encoder, settings, targets)
+    online_labels = online_labels if settings.method.online_probe else None
+    trained = train(
+        method,
+        data,
+        targets,
+        settings.augment,
+        settings.optim,
+        settings.seed,
+        device,
+        online_labels,
+        progress,
+        checkpoint,
+    )
+    return Pretrained(method.encoder, trained.history, trained.online)
