@@ -198,3 +198,29 @@ def test_committed_records_are_exactly_their_presets_grid(folder):
     collected = collect(experiment.config_cls, experiment.name, planned, folder / "runs")
     assert collected.unreadable == [] and collected.missing == []
     assert sorted(p.stem for p in (folder / "runs").glob("*.json")) == sorted(r.run_id for r in planned)
+
+
+def test_a_run_killed_after_an_epoch_resumes_from_its_checkpoint(tmp_path, mnist_root, monkeypatch, capsys):
+    import training.loop
+
+    args = ("--set", "data.n_bits=0", "optim.epochs=2")
+    assert run_experiment.main(_args("randbit", tmp_path / "whole", mnist_root, *args)) == 0
+    real_augment, calls = training.loop.augment, []
+
+    def augment_then_die(*a, **k):
+        calls.append(1)
+        if len(calls) > 2 * 4 + 1:  # 4 steps x 2 views per epoch: killed in the second epoch
+            raise KeyboardInterrupt
+        return real_augment(*a, **k)
+
+    monkeypatch.setattr(training.loop, "augment", augment_then_die)
+    assert run_experiment.main(_args("randbit", tmp_path / "killed", mnist_root, *args)) == 130
+    runs = tmp_path / "killed" / "randbit" / "smoke" / "runs"
+    assert len(list(runs.glob("*.ckpt"))) == 1 and not list(runs.glob("*.json"))
+    monkeypatch.setattr(training.loop, "augment", real_augment)
+    assert run_experiment.main(_args("randbit", tmp_path / "killed", mnist_root, *args)) == 0
+    assert "resuming from its checkpoint" in capsys.readouterr().out
+    whole, resumed = (
+        json.loads(next(p.glob("*/smoke/runs/*.json")).read_text()) for p in (tmp_path / "whole", tmp_path / "killed")
+    )
+    assert resumed["history"] == pytest.approx(whole["history"]) and resumed["metrics"] == whole["metrics"]
