@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import json
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from experiments.spec import ConfigError
@@ -96,12 +97,18 @@ def _nested(settings: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
+@functools.cache
+def structured(config_cls: type) -> DictConfig:
+    """The defaults of ``config_cls`` as a typed OmegaConf node (built once per class; merges copy it)."""
+    return OmegaConf.structured(config_cls)
+
+
 def compose(config_cls: type, settings: dict[str, Any]) -> Any:
     """The defaults of ``config_cls`` with ``settings`` (dotted key -> value or its text) merged in."""
     for key in settings:
         check_key(config_cls, key)
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(config_cls), _nested(settings))
+        merged = OmegaConf.merge(structured(config_cls), _nested(settings))
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
         key = getattr(error, "full_key", None) or "?"

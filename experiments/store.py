@@ -16,7 +16,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.config import canonical, flat_values, identity, reads
+from experiments.config import canonical, flat_values, identity, reads, structured
 from experiments.spec import PlannedRun
 
 META_COLUMNS = ("run_id", "status", "data_source", "device", "torch", "wall_time_s", "git_commit")
@@ -37,7 +37,7 @@ class Collected:
 
 
 def parse_config(config_cls: type, stored: dict[str, Any]) -> Any:
-    return canonical(OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(config_cls), stored)))
+    return canonical(OmegaConf.to_object(OmegaConf.merge(structured(config_cls), stored)))
 
 
 def _key(config: Any, data_source: str, experiment: str) -> str:

@@ -3,6 +3,8 @@ dotted overrides, comma sweeps, --print-config, and which fields apply to which 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import run_experiment
@@ -21,7 +23,7 @@ def no_data_loading(monkeypatch):
         def refuse(config, data_root):
             raise AssertionError("data was loaded before the configuration was checked")
 
-        monkeypatch.setitem(EXPERIMENTS, name, experiment.__class__(**{**experiment.__dict__, "data_source": refuse}))
+        monkeypatch.setitem(EXPERIMENTS, name, dataclasses.replace(experiment, data_source=refuse))
 
 
 @pytest.mark.parametrize(
