@@ -12,14 +12,14 @@ import pandas as pd  # noqa: E402
 
 
 def provenance(frame: pd.DataFrame, preset: str) -> str:
-    """Footer naming the preset, data source, device and commit(s) that made the figure's runs."""
+    """Footer naming the preset, data source, device, torch version and commit(s) that made the figure's runs."""
 
     def values(column: str) -> str:
         return ",".join(sorted({str(v)[:12] for v in frame[column].dropna()})) if column in frame else "?"
 
     return (
         f"preset={preset} | runs={len(frame)} | data={values('data_source')} | device={values('device')} "
-        f"| commit={values('git_commit')}"
+        f"| torch={values('torch')} | commit={values('git_commit')}"
     )
 
 
