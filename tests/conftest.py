@@ -13,6 +13,7 @@ from datasets import load_mnist
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
+os.environ["CONTRASTIVE_OFFLINE"] = "1"  # tests never download: full MNIST from ../shared, else the shipped subset
 
 
 def data_root() -> str | None:
