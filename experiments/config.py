@@ -53,8 +53,10 @@ class RunConfig:
     seed: int = setting(0, Interval(0, 2**31 - 1))
 
 
+@functools.cache
 def flat_fields(config_cls: type, prefix: str = "") -> dict[str, type]:
-    """Dotted key -> type of every leaf field, e.g. ``{"loss.temperature": float, ..., "seed": int}``."""
+    """Dotted key -> type of every leaf field, e.g. ``{"loss.temperature": float, ..., "seed": int}`` (computed
+    once per class; do not mutate the result)."""
     hints = typing.get_type_hints(config_cls)
     keys: dict[str, type] = {}
     for f in dataclasses.fields(config_cls):
