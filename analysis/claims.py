@@ -1,4 +1,4 @@
-"""A claim check: the paper's claim for a figure, our numbers, and whether they support it."""
+"""A claim check: the paper's claim for a figure, our numbers, and whether they support it (or cannot tell)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,20 @@ from pathlib import Path
 class ClaimCheck:
     claim: str
     numbers: dict[str, float]
-    supported: bool
+    supported: bool | None  # None: INCONCLUSIVE (the run cannot tell, e.g. nothing was learned at all)
     summary: str
 
     def __post_init__(self) -> None:
-        self.supported = bool(self.supported)  # numpy booleans from pandas comparisons are not JSON-serializable
+        if self.supported is not None:  # numpy booleans from pandas comparisons are not JSON-serializable
+            self.supported = bool(self.supported)
         self.numbers = {k: float(v) for k, v in self.numbers.items()}
 
+    @property
+    def verdict(self) -> str:
+        return {True: "SUPPORTED", False: "NOT SUPPORTED", None: "INCONCLUSIVE"}[self.supported]
+
     def text(self) -> str:
-        verdict = "SUPPORTED" if self.supported else "NOT SUPPORTED"
+        verdict = self.verdict
         numbers = "\n".join(f"    {k}: {v:.4f}" for k, v in self.numbers.items())
         return f"Claim: {self.claim}\nOur numbers:\n{numbers}\nVerdict: {verdict} - {self.summary}"
 

@@ -73,4 +73,5 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         summary += f"; with equal digits SimCLR is {learned:+.3f} above a random network"
         if learned < 0.1:
             summary += ", too little learned to measure suppression"
+            supported = None
     return ClaimCheck(CLAIM, {k: float(v) for k, v in numbers.items()}, supported, summary)

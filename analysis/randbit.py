@@ -15,6 +15,7 @@ CLAIM = (
     "From about 10 random bits on, linear evaluation accuracy collapses toward chance: the network learns "
     "the bits and ignores the image. Temperature and batch size help only slightly."
 )
+LEARNED_MARGIN = 0.1  # without bits the probe must beat chance by this much, or there is nothing to collapse
 
 
 def _metrics(frame: pd.DataFrame) -> list[str]:
@@ -56,4 +57,7 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         f"with {most} bits even the best setting keeps {kept:.0%} of the above-chance accuracy of "
         f"0 bits ({worst_case_best:.3f} vs {base:.3f}, chance {chance:.3f}); supported needs < 50%"
     )
+    if base - chance < LEARNED_MARGIN:
+        summary += f"; cannot tell: without bits the accuracy is only {base - chance:+.3f} above chance"
+        return ClaimCheck(CLAIM, numbers, None, summary)
     return ClaimCheck(CLAIM, numbers, supported, summary)

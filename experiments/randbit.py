@@ -19,6 +19,7 @@ import torch
 from analysis import randbit as analysis
 from datasets import LabelledImages, load_mnist, load_natural_images, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
+from datasets.sources import TORCHVISION_SOURCES
 from experiments.config import RunConfig
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
@@ -29,10 +30,10 @@ from training.rules import Interval, OneOf, setting
 
 @dataclass(frozen=True)
 class RandBitData:
-    """images: mnist | photos | cifar10 | folder:<path>; n_train / n_test 0: the whole split; image_size:
+    """images: mnist | photos | cifar10 | stl10 | folder:<path>; n_train / n_test 0: the whole split; image_size:
     natural images only (MNIST stays 28 x 28)."""
 
-    images: str = setting("mnist", OneOf(("mnist", "photos", "cifar10"), prefixes=("folder:",)))
+    images: str = setting("mnist", OneOf(("mnist", "photos", *TORCHVISION_SOURCES), prefixes=("folder:",)))
     n_bits: int = setting(10, Interval(0, MAX_BITS))
     bits: str = setting("random", OneOf(BIT_SOURCES))
     n_train: int = setting(0, Interval(0, 10**7))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from analysis import multidigit_size, randbit
+from analysis import digit_on_image, multidigit_count, multidigit_size, randbit
 
 
 def _multidigit_frame(simclr_small: dict[int, float], supervised_sizes: tuple[int, ...]) -> pd.DataFrame:
@@ -58,3 +59,60 @@ def test_multidigit_claim_says_when_simclr_barely_beats_a_random_network():
     weak = multidigit_size.claim_check(pd.concat([frame, random]))
     assert weak.numbers["random small-digit acc @ second=14px"] == 0.25
     assert "+0.050 above a random network, too little learned" in weak.summary
+
+
+def test_claims_without_a_learned_baseline_are_inconclusive():
+    at_chance = pd.DataFrame({"data.n_bits": [0, 20], "acc_linear": [0.15, 0.1], "chance": [0.1, 0.1]})
+    assert randbit.claim_check(at_chance).supported is None
+    assert "INCONCLUSIVE" in randbit.claim_check(at_chance).text()
+    frame = _multidigit_frame({14: 0.30, 42: 0.10}, (14, 42))
+    random = pd.DataFrame([{"method.name": "random", "data.large_size": 14, "acc_small": 0.25}])
+    assert multidigit_size.claim_check(pd.concat([frame, random])).verdict == "INCONCLUSIVE"
+
+
+def _count_frame(simclr: dict[tuple[str, int], float], supervised: float = 0.9, random: float = 0.3) -> pd.DataFrame:
+    rows = [
+        {"data.placement": p, "data.n_digits": n, "method.name": "simclr", "acc_digit": a}
+        for (p, n), a in simclr.items()
+    ]
+    for placement, count in simclr:
+        rows.append(
+            {"data.placement": placement, "data.n_digits": count, "method.name": "supervised", "acc_digit": supervised}
+        )
+        rows.append({"data.placement": placement, "data.n_digits": count, "method.name": "random", "acc_digit": random})
+    return pd.DataFrame(rows).assign(**{"data.canvas_size": 84, "data.digit_size": 28, "chance": 0.1})
+
+
+def test_multidigit_count_claim_compares_at_the_paper_density():
+    paper_like = {("random", 1): 0.88, ("random", 4): 0.87, ("random", 9): 0.6}
+    paper_like |= {("in_grid", 1): 0.88, ("in_grid", 4): 0.88, ("in_grid", 9): 0.85}
+    check = multidigit_count.claim_check(_count_frame(paper_like))
+    assert check.supported is True and check.numbers["in-grid cells"] == 9
+    assert check.numbers["SimCLR in-grid - random @ 9 digits"] == pytest.approx(0.25)
+    far_below = {key: acc - 0.2 for key, acc in paper_like.items()}
+    assert multidigit_count.claim_check(_count_frame(far_below)).supported is False
+    same = {key: 0.88 for key in paper_like}
+    assert multidigit_count.claim_check(_count_frame(same)).supported is False
+    too_few = {key: acc for key, acc in paper_like.items() if key[1] < 9}
+    assert "under 3/4 of the 9 cells" in multidigit_count.claim_check(_count_frame(too_few)).summary
+    untrained = multidigit_count.claim_check(_count_frame(paper_like, random=0.86))
+    assert untrained.supported is None and "above an untrained network" in untrained.summary
+
+
+def _digit_on_image_frame(simclr_object: list[float], simclr_digit: list[float], supervised: list[float]):
+    rows = []
+    for method, objects, digits in (("simclr", simclr_object, simclr_digit), ("supervised", supervised, [0.2, 0.2])):
+        rows += [
+            {"method.name": method, "data.n_unique": n, "acc_object": o, "acc_digit": d}
+            for n, o, d in zip((1, 10000), objects, digits)
+        ]
+    rows.append({"method.name": "random", "data.n_unique": 1, "acc_object": 0.3, "acc_digit": 0.15})
+    return pd.DataFrame(rows).assign(chance_object=0.1, chance_digit=0.1)
+
+
+def test_digit_on_image_claim_needs_the_trade_off_and_a_steady_supervised_line():
+    assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.88])).supported is True
+    assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.79], [0.2, 0.9], [0.9, 0.9])).supported is False
+    assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.4])).supported is False
+    weak = digit_on_image.claim_check(_digit_on_image_frame([0.32, 0.2], [0.2, 0.9], [0.9, 0.9]))
+    assert weak.supported is None and "no learned object feature" in weak.summary

@@ -81,7 +81,25 @@ def no_data_loading(monkeypatch):
         (["randbit", "--seeds", "a,b"], "--seeds 'a,b' must be comma-separated integers"),
         (["randbit", "--set", "seed=-1"], "seed=-1 is not allowed"),
         (["multidigit_size", "--set", "data.large_size=100"], "must be <= data.canvas_size=84"),
-        (["nonexistent"], "experiment 'nonexistent' is unknown; choose one of multidigit_size, randbit"),
+        (
+            ["multidigit_count", "--set", "data.placement=in_grid", "data.n_digits=16"],
+            "data.n_digits=16 is more than the 9 cells of the in-grid layout (3 x 3 cells of 28 px on a 84 px canvas)",
+        ),
+        (["multidigit_count", "--set", "data.n_digits=0"], "data.n_digits=0 is not allowed; it must be in [1, 64]"),
+        (["multidigit_count", "--set", "data.digit_size=100"], "data.digit_size=100 must be <= data.canvas_size=84"),
+        (
+            ["digit_on_image", "--set", "data.digit_size=28"],
+            "data.digit_size=28 does not fit the 3 x 3 digit pattern on a 64 px image",
+        ),
+        (
+            ["digit_on_image", "--set", "data.n_unique=1,70000"],
+            "data.n_unique=70000 is not allowed; it must be in [1, 60000]",
+        ),
+        (["digit_on_image", "--set", "data.images=imagenet"], "data.images='imagenet' is not allowed"),
+        (
+            ["nonexistent"],
+            "experiment 'nonexistent' is unknown; choose one of digit_on_image, multidigit_count, multidigit_size",
+        ),
         (["randbit", "--preset", "huge"], "--preset 'huge' is unknown for randbit; choose one of smoke, quick"),
         (["randbit", "--out", ""], "--out '' is empty"),
         (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),

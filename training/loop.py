@@ -1,6 +1,7 @@
 """The one training loop every method shares: the loop owns the step, the method supplies the loss.
 
-Per epoch: a seeded shuffle of the items; per batch of item indices: ``method.n_views`` augmented views
+Per epoch: a seeded shuffle of the items; per batch of item indices: the batch as loaded (``TrainImages.load``:
+any per-load overlay drawn here), ``method.n_views`` augmented views
 (extra channels such as RandBit planes appended after augmentation), the method's loss under autocast,
 the online probe's cross-entropy on the detached features (when asked for), a NaN guard, the optimizer
 and schedule steps, then ``method.after_step``. A checkpoint (method, online probe, optimizer, schedule,
@@ -101,7 +102,7 @@ def train(
         total = 0.0
         for i in range(steps_per_epoch):
             index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)
-            images = data.images[index]
+            images = data.load(index, random)
             views = [
                 as_input(data.finish(augment(images, augment_config, random), index), device)
                 for _ in range(method.n_views)

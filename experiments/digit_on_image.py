@@ -1,0 +1,207 @@
+"""DigitOnImageNet (paper Sec. 4, feature suppression): does an easy digit crowd out the object?
+
+Each training image carries one MNIST digit from a pool of the first ``data.n_unique`` training digits,
+pasted nine times (3 x 3 pattern); with ``data.redraw`` a fresh digit is drawn every time an image is
+loaded, as the official notebook does. Pretrain (SimCLR, supervised on the object label, or untrained),
+then two linear probes on one feature pass of frozen features: the image's object class and the digit's
+class. The probe images carry digits from all of MNIST (train split on train images, test split on test
+images), so every digit class is there to be read whatever the pool. Claim: as N grows, SimCLR's digit
+accuracy rises and its object accuracy falls; supervised object accuracy is unaffected.
+
+Object task offline (``data.images=photos``): the ten photographs shipped with scikit-image and scikit-learn,
+one class each, random crops as samples (train crops from the left 70% of each photograph, test crops from
+the right 30%). ``folder:<path>`` (ImageNet, Imagenette, tf_flowers as an ImageFolder), ``cifar10`` and
+``stl10`` give real object classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from analysis import digit_on_image as analysis
+from datasets import ImageSplit, InvalidParameterError, load_mnist, load_natural_images, make_digit_on_image
+from datasets.compose import COMPOSITE_MODES
+from datasets.digit_on_image import DigitOverlay, largest_digit
+from datasets.sources import PHOTOS, TORCHVISION_SOURCES
+from experiments.config import RunConfig
+from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from training.data import TrainImages
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
+from training.rules import Interval, OneOf, setting
+
+MNIST_TRAIN_DIGITS = 60000
+
+
+@dataclass(frozen=True)
+class DigitOnImageData:
+    """images: photos | cifar10 | stl10 | folder:<path>; n_unique: the digit pool N; n_train / n_test: images
+    per split (0: the whole split; photos: that many crops, spread evenly over the ten photographs)."""
+
+    images: str = setting(PHOTOS, OneOf((PHOTOS, *TORCHVISION_SOURCES), prefixes=("folder:",)))
+    image_size: int = setting(64, Interval(8, 1024))
+    digit_size: int = setting(16, Interval(2, 1024))
+    n_unique: int = setting(1000, Interval(1, MNIST_TRAIN_DIGITS))
+    redraw: bool = True
+    composite: str = setting("max", OneOf(COMPOSITE_MODES))
+    n_train: int = setting(5000, Interval(0, 10**7))
+    n_test: int = setting(2000, Interval(0, 10**7))
+
+    def cross_problem(self) -> str | None:
+        fits = largest_digit(self.image_size)
+        if self.digit_size > fits:
+            return (
+                f"data.digit_size={self.digit_size} does not fit the 3 x 3 digit pattern on a {self.image_size} px "
+                f"image (copies start at 15%, 45% and 75% of the side); use data.digit_size <= {fits} or a larger "
+                f"data.image_size"
+            )
+        if self.images == PHOTOS and (0 < self.n_train < 10 or 0 < self.n_test < 10):
+            return f"data.n_train / data.n_test must be 0 or >= 10 with data.images={PHOTOS} (ten photographs)"
+        return None
+
+
+@dataclass(frozen=True)
+class DigitOnImageRun(RunConfig):
+    data: DigitOnImageData = field(default_factory=DigitOnImageData)
+
+    def cross_problem(self) -> str | None:
+        if 0 < self.data.n_train < self.optim.batch_size:
+            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
+        return None
+
+
+def _images(data: DigitOnImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
+    n = data.n_train if train else data.n_test
+    per_class = max(1, n // 10) if n else 500
+    split = load_natural_images(data.images, train, data.image_size, data_root, photos_per_class=per_class, seed=seed)
+    if n and split.source != PHOTOS:  # a seeded subset, the same for every run of a seed
+        keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
+        split = ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
+    return split
+
+
+def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
+    """The sources the run will read; also checks, before any run, that the pool fits the MNIST split."""
+    digits = load_mnist(data_root)[0]
+    if config.data.n_unique > len(digits):
+        raise InvalidParameterError(
+            f"data.n_unique={config.data.n_unique} is larger than the digit pool: {digits.source} has "
+            f"{len(digits)} training digits; use data.n_unique <= {len(digits)}"
+        )
+    return f"{_images(config.data, True, config.seed, data_root).source}+{digits.source}"
+
+
+def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
+    data, device = config.data, context.device
+    train_digits, test_digits = load_mnist(context.data_root)
+    train_images = _images(data, True, config.seed, context.data_root)
+    test_images = _images(data, False, config.seed, context.data_root)
+    if data.redraw:
+        overlay = DigitOverlay(train_digits, data.n_unique, data.image_size, data.digit_size, composite=data.composite)
+        train_data = TrainImages(train_images.images, on_load=overlay)
+    else:
+        fixed = make_digit_on_image(
+            train_images, train_digits, data.n_unique, data.digit_size, composite=data.composite, seed=config.seed
+        )
+        train_data = TrainImages(fixed.images)
+    result = pretrain(
+        config,
+        train_data,
+        train_images.labels,
+        device,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    probe_train, probe_test = (
+        make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=config.seed + k)
+        for k, (images, digits) in enumerate(((train_images, train_digits), (test_images, test_digits)), 1)
+    )
+    labels = {name: (probe_train.targets[name], probe_test.targets[name]) for name in ("object", "digit")}
+    probe = ProbeSet(TrainImages(probe_train.images), TrainImages(probe_test.images), labels)
+    metrics = evaluate(result.encoder, [probe], device, config.eval, config.seed)
+    metrics["chance_object"] = 1.0 / len(train_images.class_names)
+    metrics["chance_digit"] = 0.1
+    return RunOutcome(metrics, result.history)
+
+
+_METHODS = ("simclr", "supervised", "random")
+PRESETS = {
+    "smoke": Preset(
+        base={
+            "data.image_size": 32,
+            "data.digit_size": 8,
+            "data.n_train": 160,
+            "data.n_test": 100,
+            "model.width": 4,
+            "model.stem_stride": 2,
+            "model.head_hidden": 32,
+            "model.head_out": 16,
+            "optim.epochs": 1,
+            "optim.batch_size": 64,
+            "eval.probe_epochs": 3,
+            "loss.temperature": 0.2,
+        },
+        sweep={"data.n_unique": (1, 100), "method.name": _METHODS},
+        note="seconds; checks the pipeline only",
+    ),
+    "quick": Preset(
+        base={
+            "data.image_size": 64,
+            "data.digit_size": 16,
+            "data.n_train": 5000,
+            "data.n_test": 2000,
+            "model.width": 8,
+            "model.stem_stride": 2,
+            "model.head_hidden": 256,
+            "model.head_out": 64,
+            "optim.epochs": 6,
+            "optim.batch_size": 128,
+            "optim.lr": 2e-3,
+            "loss.temperature": 0.2,
+            "eval.probe_epochs": 30,
+        },
+        sweep={"data.n_unique": (1, 100, 10000, 60000), "method.name": _METHODS},
+        note="2-core CPU: the ten offline photographs as object classes, 64 px crops, 16 px digits, ResNet-18 width "
+        "8 with a stride-2 stem, 5k crops, 6 epochs",
+    ),
+    "paper": Preset(
+        base={
+            "data.images": "folder:data/imagenet",
+            "data.image_size": 224,
+            "data.digit_size": 28,
+            "data.n_train": 0,
+            "data.n_test": 0,
+            "model.encoder": "resnet50",
+            "model.width": 64,
+            "model.stem_stride": 4,
+            "model.head_hidden": 2048,
+            "augment.flip": True,
+            "augment.crop_min_scale": 0.08,
+            "augment.color_strength": 1.0,
+            "augment.blur": True,
+            "optim.epochs": 100,
+            "optim.batch_size": 1024,
+            "optim.optimizer": "lars",
+            "optim.lr": 1.2,
+            "optim.weight_decay": 1e-6,
+            "optim.warmup_epochs": 10,
+            "loss.temperature": 0.2,
+        },
+        sweep={"data.n_unique": (1, 10, 100, 1000, 10000, 60000), "method.name": _METHODS},
+        note="paper scale: ImageNet as an ImageFolder under data/imagenet (train/ and val/), 224 px, ResNet-50; "
+        "for GPUs",
+    ),
+}
+
+EXPERIMENT = Experiment(
+    name="digit_on_image",
+    figure_title="Sec. 4, DigitOnImageNet (object vs digit features as the digit pool grows)",
+    config_cls=DigitOnImageRun,
+    presets=PRESETS,
+    run=run,
+    data_source=data_source,
+    figure=analysis.figure,
+    claim_check=analysis.claim_check,
+)
