@@ -18,14 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
-
 from analysis import digit_on_image as analysis
-from datasets import ImageSplit, InvalidParameterError, load_mnist, load_natural_images, make_digit_on_image
+from datasets import InvalidParameterError, load_mnist, make_digit_on_image
 from datasets.compose import COMPOSITE_MODES
 from datasets.digit_on_image import DigitOverlay, largest_digit
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES
-from experiments.config import RunConfig
+from experiments.image_data import ImageData, ImageRun, load_split
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -36,18 +34,17 @@ MNIST_TRAIN_DIGITS = 60000
 
 
 @dataclass(frozen=True)
-class DigitOnImageData:
-    """images: photos | cifar10 | stl10 | folder:<path>; n_unique: the digit pool N; n_train / n_test: images
-    per split (0: the whole split; photos: that many crops, spread evenly over the ten photographs)."""
+class DigitOnImageData(ImageData):
+    """Natural images (``ImageData``, not MNIST) with the digit overlay: n_unique is the digit pool N."""
 
     images: str = setting(PHOTOS, OneOf((PHOTOS, *TORCHVISION_SOURCES), prefixes=("folder:",)))
     image_size: int = setting(64, Interval(8, 1024))
+    n_train: int = setting(5000, Interval(0, 10**7))
+    n_test: int = setting(2000, Interval(0, 10**7))
     digit_size: int = setting(16, Interval(2, 1024))
     n_unique: int = setting(1000, Interval(1, MNIST_TRAIN_DIGITS))
     redraw: bool = True
     composite: str = setting("max", OneOf(COMPOSITE_MODES))
-    n_train: int = setting(5000, Interval(0, 10**7))
-    n_test: int = setting(2000, Interval(0, 10**7))
 
     def cross_problem(self) -> str | None:
         fits = largest_digit(self.image_size)
@@ -57,29 +54,12 @@ class DigitOnImageData:
                 f"image (copies start at 15%, 45% and 75% of the side); use data.digit_size <= {fits} or a larger "
                 f"data.image_size"
             )
-        if self.images == PHOTOS and (0 < self.n_train < 10 or 0 < self.n_test < 10):
-            return f"data.n_train / data.n_test must be 0 or >= 10 with data.images={PHOTOS} (ten photographs)"
-        return None
+        return super().cross_problem()
 
 
 @dataclass(frozen=True)
-class DigitOnImageRun(RunConfig):
+class DigitOnImageRun(ImageRun):
     data: DigitOnImageData = field(default_factory=DigitOnImageData)
-
-    def cross_problem(self) -> str | None:
-        if 0 < self.data.n_train < self.optim.batch_size:
-            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
-        return None
-
-
-def _images(data: DigitOnImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
-    n = data.n_train if train else data.n_test
-    per_class = max(1, n // 10) if n else 500
-    split = load_natural_images(data.images, train, data.image_size, data_root, photos_per_class=per_class, seed=seed)
-    if n and split.source != PHOTOS:  # a seeded subset, the same for every run of a seed
-        keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
-        split = ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
-    return split
 
 
 def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
@@ -90,14 +70,14 @@ def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
             f"data.n_unique={config.data.n_unique} is larger than the digit pool: {digits.source} has "
             f"{len(digits)} training digits; use data.n_unique <= {len(digits)}"
         )
-    return f"{_images(config.data, True, config.seed, data_root).source}+{digits.source}"
+    return f"{load_split(config.data, True, config.seed, data_root).source}+{digits.source}"
 
 
 def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
     data, device = config.data, context.device
     train_digits, test_digits = load_mnist(context.data_root)
-    train_images = _images(data, True, config.seed, context.data_root)
-    test_images = _images(data, False, config.seed, context.data_root)
+    train_images = load_split(data, True, config.seed, context.data_root)
+    test_images = load_split(data, False, config.seed, context.data_root)
     if data.redraw:
         overlay = DigitOverlay(train_digits, data.n_unique, data.image_size, data.digit_size, composite=data.composite)
         train_data = TrainImages(train_images.images, on_load=overlay)

@@ -1,10 +1,11 @@
 """From a preset and ``--set`` overrides to the list of run configs, every one composed and validated.
 
 Each preset key and each override is an axis of values (a single value is an axis of one); ``--set
-key=a,b,c`` replaces the preset's axis or value for ``key``. The grid is the Cartesian product, seeds
-innermost; configs are canonicalized (fields a run does not read reset) and duplicates dropped, so a
-supervised run is not repeated for every temperature. An override that no run of the grid reads (a
-temperature for an SWD-only grid) is an error rather than silently ignored.
+key=a,b,c`` replaces the preset's axis or value for ``key`` (in every variant). The grid is the Cartesian
+product of the axes, once per preset variant, seeds innermost; configs are canonicalized (fields a run
+does not read reset) and duplicates dropped, so a supervised run is not repeated for every temperature.
+An override that no run of the grid reads (a temperature for an SWD-only grid) is an error rather than
+silently ignored.
 """
 
 from __future__ import annotations
@@ -40,20 +41,22 @@ def build_grid(
 ) -> list[GridRun]:
     """Every run of the preset's grid with ``overrides`` applied; raises ConfigError before any run."""
     preset = experiment.preset(preset_name)
-    axes: dict[str, tuple] = {k: (v,) for k, v in preset.base.items()} | dict(preset.sweep) | dict(overrides)
-    if seeds is not None:
-        if "seed" in overrides:
-            raise ConfigError("give the seeds once: --seeds 0,1,2 or --set seed=0,1,2")
-        axes["seed"] = seeds
-    axes["seed"] = axes.pop("seed", (0,))  # seeds innermost
-    keys = list(axes)
-    swept = [k for k in keys if len(axes[k]) > 1]
+    if seeds is not None and "seed" in overrides:
+        raise ConfigError("give the seeds once: --seeds 0,1,2 or --set seed=0,1,2")
+    grid_settings = []
+    for variant in preset.variants or ({},):
+        axes = {k: (v,) for k, v in (preset.base | variant).items()} | dict(preset.sweep) | dict(overrides)
+        if seeds is not None:
+            axes["seed"] = seeds
+        axes["seed"] = axes.pop("seed", (0,))  # seeds innermost
+        grid_settings += [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    keys = list(dict.fromkeys(k for settings in grid_settings for k in settings))
+    swept = [k for k in keys if len({repr(s.get(k)) for s in grid_settings}) > 1]
     raw = []
-    for values in itertools.product(*axes.values()):
-        settings = dict(zip(keys, values))
+    for settings in grid_settings:
         config = compose(experiment.config_cls, settings)
         validate(config)
-        raw.append((config, " ".join(f"{k}={settings[k]}" for k in swept if reads(config, k))))
+        raw.append((config, " ".join(f"{k}={settings[k]}" for k in swept if k in settings and reads(config, k))))
     for key in overrides:
         if not any(reads(config, key) for config, _ in raw):
             raise ConfigError(f"--set {key}: no run of this grid reads it ({why_unread(raw[0][0], key)})")

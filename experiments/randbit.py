@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 import torch
 
 from analysis import randbit as analysis
-from datasets import LabelledImages, load_mnist, load_natural_images, make_randbit
+from datasets import LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
-from datasets.sources import TORCHVISION_SOURCES
-from experiments.config import RunConfig
+from experiments.image_data import ImageData, ImageRun, load_split
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -29,35 +28,21 @@ from training.rules import Interval, OneOf, setting
 
 
 @dataclass(frozen=True)
-class RandBitData:
-    """images: mnist | photos | cifar10 | stl10 | folder:<path>; n_train / n_test 0: the whole split; image_size:
-    natural images only (MNIST stays 28 x 28)."""
+class RandBitData(ImageData):
+    """The labelled images (``ImageData``) plus the bits: how many and where they come from."""
 
-    images: str = setting("mnist", OneOf(("mnist", "photos", *TORCHVISION_SOURCES), prefixes=("folder:",)))
     n_bits: int = setting(10, Interval(0, MAX_BITS))
     bits: str = setting("random", OneOf(BIT_SOURCES))
-    n_train: int = setting(0, Interval(0, 10**7))
-    n_test: int = setting(0, Interval(0, 10**7))
-    image_size: int = setting(32, Interval(8, 512))
 
 
 @dataclass(frozen=True)
-class RandBitRun(RunConfig):
+class RandBitRun(ImageRun):
     data: RandBitData = field(default_factory=RandBitData)
-
-    def cross_problem(self) -> str | None:
-        if 0 < self.data.n_train < self.optim.batch_size:
-            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
-        return None
 
 
 def _split(data: RandBitData, train: bool, seed: int, data_root: str | None) -> LabelledImages:
-    if data.images == "mnist":
-        split = load_mnist(data_root)[0 if train else 1]
-    else:
-        split = load_natural_images(data.images, train, data.image_size, data_root, seed=seed)
-    n = (data.n_train if train else data.n_test) or None
-    return LabelledImages(split.images[:n], {"label": split.labels[:n]}, split.source)
+    split = load_split(data, train, seed, data_root)
+    return LabelledImages(split.images, {"label": split.labels}, split.source)
 
 
 def data_source(config: RandBitRun, data_root: str | None) -> str:

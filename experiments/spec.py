@@ -23,11 +23,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Preset:
-    """base: dotted key -> value; sweep: dotted key -> values (the grid is their Cartesian product)."""
+    """base: dotted key -> value; sweep: dotted key -> values; variants: settings that go together (a loss
+    with its own tuned temperature or lambda). The grid is the Cartesian product of the sweep axes and the
+    variants (none: one empty variant)."""
 
     base: dict[str, Any] = field(default_factory=dict)
     sweep: dict[str, tuple] = field(default_factory=dict)
     note: str = ""
+    variants: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

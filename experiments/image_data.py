@@ -1,0 +1,60 @@
+"""The ``data`` section (and run config) shared by experiments that train on a labelled image set, MNIST or
+natural images, and the one function that loads a split of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from datasets import ImageSplit, load_mnist, load_natural_images
+from datasets.sources import PHOTOS, TORCHVISION_SOURCES
+from experiments.config import RunConfig
+from training.rules import Interval, OneOf, setting
+
+MNIST = "mnist"
+IMAGE_SOURCES = (MNIST, PHOTOS, *TORCHVISION_SOURCES)
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """images: mnist | photos | cifar10 | stl10 | folder:<path>; n_train / n_test: images per split (0: the
+    whole split; photos: 0 is 500 crops per photograph); image_size: natural images only (MNIST stays 28 x 28)."""
+
+    images: str = setting(MNIST, OneOf(IMAGE_SOURCES, prefixes=("folder:",)))
+    n_train: int = setting(0, Interval(0, 10**7))
+    n_test: int = setting(0, Interval(0, 10**7))
+    image_size: int = setting(32, Interval(8, 512))
+
+    def cross_problem(self) -> str | None:
+        if self.images == PHOTOS and (0 < self.n_train < 10 or 0 < self.n_test < 10):
+            return f"data.n_train / data.n_test must be 0 or >= 10 with data.images={PHOTOS} (ten photographs)"
+        return None
+
+
+@dataclass(frozen=True)
+class ImageRun(RunConfig):
+    """A run on an ``ImageData`` section (subclasses narrow ``data`` to their own section)."""
+
+    data: ImageData = field(default_factory=ImageData)
+
+    def cross_problem(self) -> str | None:
+        if 0 < self.data.n_train < self.optim.batch_size:
+            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
+        return None
+
+
+def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
+    """``n_train`` / ``n_test`` images of a split: MNIST's first n (its order is already mixed), ``photos``
+    crops spread evenly over the photographs, other sources a seeded random subset (an ImageFolder is
+    sorted by class, so its first n would hold few classes)."""
+    n = data.n_train if train else data.n_test
+    if data.images == MNIST:
+        split = load_mnist(data_root)[0 if train else 1]
+        return ImageSplit(split.images[: n or None], split.labels[: n or None], split.source, split.class_names)
+    per_photo = max(1, n // 10) if n else 500
+    split = load_natural_images(data.images, train, data.image_size, data_root, photos_per_class=per_photo, seed=seed)
+    if n and split.source != PHOTOS:
+        keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
+        split = ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
+    return split
