@@ -10,6 +10,10 @@ import torch
 from datasets import ImageSplit, load_mnist, load_natural_images
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES
 from experiments.config import RunConfig
+from experiments.spec import RunContext, RunOutcome
+from training.data import TrainImages
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
 from training.rules import Interval, OneOf, setting
 
 MNIST = "mnist"
@@ -58,3 +62,40 @@ def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -
         keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
         split = ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
     return split
+
+
+def data_source(config: ImageRun, data_root: str | None) -> str:
+    return load_split(config.data, True, config.seed, data_root).source
+
+
+def pretrain_then_probe(
+    config: ImageRun,
+    context: RunContext,
+    train: TrainImages,
+    test: TrainImages,
+    labels: torch.Tensor,
+    test_labels: torch.Tensor,
+) -> RunOutcome:
+    """Pretrain on ``train`` (supervised methods fit ``labels``; the online probe, when asked for, too), then
+    a linear probe on frozen features: ``acc_linear`` (and ``acc_online``) on ``test``, and ``chance``."""
+    result = pretrain(
+        config,
+        train,
+        labels,
+        context.device,
+        online_labels=labels,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    probe = ProbeSet(train, test, {"linear": (labels, test_labels)})
+    metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
+    metrics["chance"] = 1.0 / (int(labels.max()) + 1)
+    return RunOutcome(metrics, result.history)
+
+
+def run_on_images(config: ImageRun, context: RunContext) -> RunOutcome:
+    """The plain run: pretrain on the train split, probe on the test split."""
+    train, test = (load_split(config.data, is_train, config.seed, context.data_root) for is_train in (True, False))
+    return pretrain_then_probe(
+        config, context, TrainImages(train.images), TrainImages(test.images), train.labels, test.labels
+    )

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 import torch
 
 from analysis import randbit as analysis
-from datasets import LabelledImages, make_randbit
+from datasets import ImageSplit, LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
-from experiments.image_data import ImageData, ImageRun, load_split
+from experiments.image_data import ImageData, ImageRun, data_source, load_split, pretrain_then_probe
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
-from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
 from training.rules import Interval, OneOf, setting
 
 
@@ -40,37 +38,25 @@ class RandBitRun(ImageRun):
     data: RandBitData = field(default_factory=RandBitData)
 
 
-def _split(data: RandBitData, train: bool, seed: int, data_root: str | None) -> LabelledImages:
-    split = load_split(data, train, seed, data_root)
-    return LabelledImages(split.images, {"label": split.labels}, split.source)
-
-
-def data_source(config: RandBitRun, data_root: str | None) -> str:
-    return _split(config.data, True, config.seed, data_root).source
-
-
 def run(config: RandBitRun, context: RunContext) -> RunOutcome:
     data = config.data
-    train, test = (_split(data, is_train, config.seed, context.data_root) for is_train in (True, False))
-    train_bits = make_randbit(train, data.n_bits, data.bits, seed=config.seed)
-    test_bits = make_randbit(test, data.n_bits, data.bits, seed=config.seed + 1_000_003)
-    train_data = TrainImages(train.images, train_bits.with_bits)
-    test_data = TrainImages(test.images, test_bits.with_bits)
-    labels, test_labels = train.targets["label"], test.targets["label"]
-    result = pretrain(
+    train, test = (load_split(data, is_train, config.seed, context.data_root) for is_train in (True, False))
+    train_bits = make_randbit(_labelled(train), data.n_bits, data.bits, seed=config.seed)
+    test_bits = make_randbit(_labelled(test), data.n_bits, data.bits, seed=config.seed + 1_000_003)
+    outcome = pretrain_then_probe(
         config,
-        train_data,
-        labels,
-        context.device,
-        online_labels=labels,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
+        context,
+        TrainImages(train.images, train_bits.with_bits),
+        TrainImages(test.images, test_bits.with_bits),
+        train.labels,
+        test.labels,
     )
-    probe = ProbeSet(train_data, test_data, {"linear": (labels, test_labels)})
-    metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
-    metrics["chance"] = 1.0 / (int(labels.max()) + 1)
-    metrics["bits_unique_fraction"] = torch.unique(train_bits.integers).numel() / len(train)
-    return RunOutcome(metrics, result.history)
+    outcome.metrics["bits_unique_fraction"] = torch.unique(train_bits.integers).numel() / len(train)
+    return outcome
+
+
+def _labelled(split: ImageSplit) -> LabelledImages:
+    return LabelledImages(split.images, {"label": split.labels}, split.source)
 
 
 _NOTEBOOK = {

@@ -3,7 +3,7 @@ all read it. A new figure is one module in ``experiments/`` (plus its analysis) 
 
 from __future__ import annotations
 
-from experiments import digit_on_image, multidigit_count, multidigit_size, randbit
+from experiments import batch_size, digit_on_image, generalized_losses, multidigit_count, multidigit_size, randbit
 from experiments.spec import ConfigError, Experiment
 
 # Every figure of the paper by content, then the suite's own additions; the ones without a module yet are
@@ -20,7 +20,14 @@ PAPER_EXPERIMENTS = (
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
-    for e in (digit_on_image.EXPERIMENT, multidigit_count.EXPERIMENT, multidigit_size.EXPERIMENT, randbit.EXPERIMENT)
+    for e in (
+        generalized_losses.EXPERIMENT,
+        batch_size.EXPERIMENT,
+        multidigit_count.EXPERIMENT,
+        digit_on_image.EXPERIMENT,
+        multidigit_size.EXPERIMENT,
+        randbit.EXPERIMENT,
+    )
 }
 
 

@@ -97,8 +97,13 @@ def no_data_loading(monkeypatch):
         ),
         (["digit_on_image", "--set", "data.images=imagenet"], "data.images='imagenet' is not allowed"),
         (
+            ["generalized_losses", "--set", "loss.name=swd_normal", "loss.temperature=0.1"],
+            "--set loss.temperature: no run of this grid reads it (loss.name=swd_normal reads only lam, scaling)",
+        ),
+        (["batch_size", "--set", "optim.lr_scaling=cubic"], "optim.lr_scaling='cubic' is not allowed"),
+        (
             ["nonexistent"],
-            "experiment 'nonexistent' is unknown; choose one of digit_on_image, multidigit_count, multidigit_size",
+            "experiment 'nonexistent' is unknown; choose one of generalized_losses, batch_size, multidigit_count",
         ),
         (["randbit", "--preset", "huge"], "--preset 'huge' is unknown for randbit; choose one of smoke, quick"),
         (["randbit", "--out", ""], "--out '' is empty"),

@@ -11,12 +11,15 @@ from training.rules import Interval, OneOf, setting
 
 OPTIMIZERS = ("sgd", "adam", "lars")
 SCHEDULES = ("cosine", "linear", "constant")
+LR_SCALINGS = ("none", "linear", "sqrt")
+REFERENCE_BATCH = 256
 
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """The ``optim`` config section. lr is the peak rate; warmup_epochs ramp linearly from 0; weight_decay is
-    coupled L2 (skipped for BN and biases under LARS, as in SimCLR). The last incomplete batch is dropped."""
+    """The ``optim`` config section. lr is the peak rate (scaled with the batch size by ``lr_scaling``);
+    warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and biases under LARS, as
+    in SimCLR). The last incomplete batch is dropped."""
 
     optimizer: str = setting("adam", OneOf(OPTIMIZERS))
     lr: float = setting(1e-3, Interval(0, 100, open_low=True))
@@ -26,6 +29,14 @@ class OptimConfig:
     warmup_epochs: float = setting(0.0, Interval(0, 10000))
     epochs: int = setting(10, Interval(1, 100000))
     batch_size: int = setting(256, Interval(2, 1 << 20))
+    lr_scaling: str = setting("none", OneOf(LR_SCALINGS))
+
+    @property
+    def scaled_lr(self) -> float:
+        """The peak rate actually used: ``lr`` at batch 256, times batch/256 (``linear``, SimCLR's rule for
+        SGD/LARS) or its square root (``sqrt``, common for Adam and LARS at large batch); ``none``: ``lr``."""
+        ratio = self.batch_size / REFERENCE_BATCH
+        return self.lr * {"none": 1.0, "linear": ratio, "sqrt": ratio**0.5}[self.lr_scaling]
 
     def cross_problem(self) -> str | None:
         if self.warmup_epochs > self.epochs:
@@ -60,12 +71,13 @@ class LARS(torch.optim.Optimizer):
 
 
 def make_optimizer(params, config: OptimConfig) -> torch.optim.Optimizer:
+    lr = config.scaled_lr
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=config.weight_decay)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay)
     if config.optimizer == "lars":
-        return LARS(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        return LARS(params, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay)
     raise ValueError(f"optimizer {config.optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
 
 

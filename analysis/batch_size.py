@@ -1,0 +1,57 @@
+"""Figure and claim check of ``batch_size``: linear accuracy vs batch size, one line per head depth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from analysis.claims import ClaimCheck
+from analysis.generalized_losses import hidden_layers
+from analysis.plotting import save_figure
+
+CLAIM = (
+    "A deeper projection head narrows the accuracy gap between small and large batches: the difference between "
+    "the smallest and the largest batch shrinks as hidden layers are added."
+)
+GAP_MARGIN = 0.02  # a gap, or a narrowing, counts when it exceeds 2 points (about 2 sigmas of 5k test images)
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy: one row per number of hidden layers, one column per batch size."""
+    frame = frame.assign(hidden=hidden_layers(frame))
+    return frame.pivot_table(index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc="mean")
+
+
+def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for hidden, row in table(frame).iterrows():
+        ax.plot(row.index, row.values, marker="o", label=f"{hidden} hidden layers")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(
+        sorted(frame["optim.batch_size"].unique()), [str(b) for b in sorted(frame["optim.batch_size"].unique())]
+    )
+    ax.set_xlabel("batch size (lr x sqrt(batch / 256))" if frame["optim.lr_scaling"].eq("sqrt").all() else "batch size")
+    ax.set_ylabel("linear accuracy (encoder output)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Batch size x head depth ({frame['data_source'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
+    return save_figure(fig, frame, preset, path)
+
+
+def claim_check(frame: pd.DataFrame) -> ClaimCheck:
+    accuracy = table(frame)
+    if accuracy.shape[0] < 2 or accuracy.shape[1] < 2:
+        return ClaimCheck(CLAIM, {}, None, "needs two or more head depths and batch sizes")
+    smallest, largest = accuracy.columns.min(), accuracy.columns.max()
+    gaps = (accuracy[largest] - accuracy[smallest]).abs()
+    numbers = {f"|acc @ batch {largest} - acc @ batch {smallest}|, {h} hidden layers": g for h, g in gaps.items()}
+    shallow, deep = gaps.index.min(), gaps.index.max()
+    summary = (
+        f"the gap between batch {smallest} and {largest} is {gaps[shallow]:.3f} with {shallow} hidden layers and "
+        f"{gaps[deep]:.3f} with {deep} (supported needs it to shrink by more than {GAP_MARGIN})"
+    )
+    if gaps.max() <= GAP_MARGIN:
+        return ClaimCheck(CLAIM, numbers, None, summary + "; cannot tell: no batch-size gap at any depth to narrow")
+    return ClaimCheck(CLAIM, numbers, gaps[shallow] - gaps[deep] > GAP_MARGIN, summary)
