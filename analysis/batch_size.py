@@ -18,16 +18,17 @@ CLAIM = (
 GAP_MARGIN = 0.02  # a gap, or a narrowing, counts when it exceeds 2 points (about 2 sigmas of 5k test images)
 
 
-def table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy: one row per number of hidden layers, one column per batch size."""
+def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
+    """Accuracy over seeds (``mean`` or ``std``): one row per number of hidden layers, one column per batch."""
     frame = frame.assign(hidden=hidden_layers(frame))
-    return frame.pivot_table(index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc="mean")
+    return frame.pivot_table(index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc=statistic)
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4.2))
+    spread = table(frame, "std").fillna(0.0)
     for hidden, row in table(frame).iterrows():
-        ax.plot(row.index, row.values, marker="o", label=f"{hidden} hidden layers")
+        ax.errorbar(row.index, row.values, spread.loc[hidden], marker="o", capsize=3, label=f"{hidden} hidden layers")
     ax.set_xscale("log", base=2)
     ax.set_xticks(
         sorted(frame["optim.batch_size"].unique()), [str(b) for b in sorted(frame["optim.batch_size"].unique())]
@@ -47,6 +48,7 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     smallest, largest = accuracy.columns.min(), accuracy.columns.max()
     gaps = (accuracy[largest] - accuracy[smallest]).abs()
     numbers = {f"|acc @ batch {largest} - acc @ batch {smallest}|, {h} hidden layers": g for h, g in gaps.items()}
+    numbers["largest seed std"] = table(frame, "std").max().max()
     shallow, deep = gaps.index.min(), gaps.index.max()
     summary = (
         f"the gap between batch {smallest} and {largest} is {gaps[shallow]:.3f} with {shallow} hidden layers and "

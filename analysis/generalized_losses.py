@@ -39,23 +39,28 @@ def hidden_layers(frame: pd.DataFrame) -> pd.Series:
 
 
 def loss_setting(row: pd.Series) -> str:
-    """A loss and the value it was run at, e.g. ``NT-Xent tau=0.2`` or ``SWD, normal lambda=1``."""
-    value = f"tau={row['loss.temperature']:g}" if pd.notna(row.get("loss.temperature")) else ""
-    if row["loss.name"] != "decoupled_nt_xent" and pd.notna(row.get("loss.lam")):
-        value = f"lambda={row['loss.lam']:g}"
-    return f"{LOSS_LABELS[row['loss.name']]} {value}".strip()
+    """A loss and the values it read, e.g. ``NT-Xent tau=0.2`` or ``SWD, normal lambda=1`` (unread: empty)."""
+    values = [
+        f"{label}={row[key]:g}"
+        for key, label in (("loss.temperature", "tau"), ("loss.lam", "lambda"))
+        if pd.notna(row.get(key))
+    ]
+    return " ".join([LOSS_LABELS[row["loss.name"]], *values])
 
 
-def table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy: one row per data source and loss setting, one column per number of hidden layers."""
+def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
+    """Accuracy over seeds (``mean`` or ``std``): one row per data source and loss setting, one column per
+    number of hidden layers."""
     frame = frame.assign(loss=frame.apply(loss_setting, axis=1), hidden=hidden_layers(frame))
-    return frame.pivot_table(index=["data_source", "loss"], columns="hidden", values="acc_linear", aggfunc="mean")
+    return frame.pivot_table(
+        index=["data_source", "loss"], columns="hidden", values="acc_linear", aggfunc=statistic, dropna=False
+    )
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     accuracy = table(frame)
     sources = accuracy.index.get_level_values(0).unique()
-    fig, axes = plt.subplots(1, len(sources), figsize=(6 * len(sources), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(sources), figsize=(7 * len(sources), 4.5), squeeze=False)
     for ax, source in zip(axes[0], sources):
         panel = accuracy.loc[source]
         if panel.shape[1] == 1:  # a tuning grid: one bar per loss setting
@@ -65,16 +70,22 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
             ax.set_xlabel(f"linear accuracy (head with {panel.columns[0]} hidden layers)")
             ax.tick_params(axis="y", labelsize=7)
         else:
+            spread = table(frame, "std").loc[source].fillna(0.0)
             for loss, row in panel.iterrows():
                 style = "-" if loss.startswith("NT-Xent") else "--"
-                ax.plot(row.index, row.values, style, marker="o", label=loss)
+                ax.errorbar(row.index, row.values, spread.loc[loss], fmt=style, marker="o", capsize=3, label=loss)
             ax.set_xticks(list(panel.columns))
             ax.set_xlabel("hidden layers in the projection head (0: a linear head)")
             ax.set_ylabel("linear accuracy (encoder output)")
             ax.legend(fontsize=7)
         ax.set_title(source)
         ax.grid(alpha=0.3)
-    fig.suptitle("Generalized contrastive losses x projection-head depth")
+    seeds = frame["seed"].nunique() if "seed" in frame else 1
+    if accuracy.shape[1] == 1:
+        fig.suptitle("Generalized contrastive losses: tuning each loss's temperature / lambda")
+    else:
+        statistic = f"mean +- std of {seeds} seeds" if seeds > 1 else "one seed"
+        fig.suptitle(f"Generalized contrastive losses x projection-head depth ({statistic})")
     return save_figure(fig, frame, preset, path)
 
 
@@ -93,6 +104,7 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         for hidden, spread in spreads.items():
             numbers[f"{source} spread @ {hidden} hidden layers"] = spread
         numbers[f"{source} best acc @ {deep} hidden layers"] = panel[deep].max()
+        numbers[f"{source} largest seed std"] = table(frame, "std").loc[source].max().max()
         verdicts.append(spreads[deep] <= SIMILAR_MARGIN and spreads[shallow] >= spreads[deep] + WIDER_MARGIN)
     summary = "; ".join(
         f"{source}: spread across losses {numbers[f'{source} spread @ {shallow} hidden layers']:.3f} with "

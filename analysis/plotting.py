@@ -14,8 +14,12 @@ import pandas as pd  # noqa: E402
 def provenance(frame: pd.DataFrame, preset: str) -> str:
     """Footer naming the preset, data source, device, torch version and commit(s) that made the figure's runs."""
 
+    def short(value: object) -> str:  # a commit hash to 12 digits, keeping a "+dirty" mark
+        text = str(value)
+        return text[:12] + ("+dirty" if text.endswith("+dirty") else "")
+
     def values(column: str) -> str:
-        return ",".join(sorted({str(v)[:12] for v in frame[column].dropna()})) if column in frame else "?"
+        return ",".join(sorted({short(v) for v in frame[column].dropna()})) if column in frame else "?"
 
     return (
         f"preset={preset} | runs={len(frame)} | data={values('data_source')} | device={values('device')} "

@@ -1,4 +1,6 @@
-"""Forward + backward time of every loss preset (n in {256, 1024}, d = 128), and our SWD against POT's.
+"""Forward + backward time of every loss preset and its ratio to NT-Xent: the loss alone at the quick size
+(n = 256, d = 64) and the paper's (n = 512 CIFAR-10 and 4096 ImageNet, d = 128); one whole SimCLR training
+step with each loss at the quick size (ConvN, MNIST, batch 256); and our SWD against POT's.
 
 python benchmarks/bench_losses.py
 """
@@ -26,17 +28,56 @@ def timed(fn, repeats: int = 20) -> float:
     return (time.perf_counter() - start) / repeats * 1e3
 
 
-def main() -> None:
-    d = 128
-    print(f"{'loss':22s} {'n':>5s} {'fwd+bwd ms':>11s}")
-    for n in (256, 1024):
+def loss_only() -> None:
+    print(f"{'loss':22s} {'n':>5s} {'d':>4s} {'fwd+bwd ms':>11s} {'/ NT-Xent':>9s}")
+    for n, d in ((256, 64), (512, 128), (4096, 128)):
         g = torch.Generator().manual_seed(0)
         z1 = torch.randn(n, d, generator=g, requires_grad=True)
         z2 = torch.randn(n, d, generator=g, requires_grad=True)
+        reference = None
         for name in LOSS_NAMES:
             loss = build_loss(name, temperature=0.1)
             step = lambda loss=loss, z1=z1, z2=z2, g=g: loss(z1, z2, generator=g).total.backward()  # noqa: E731
-            print(f"{name:22s} {n:5d} {timed(step):11.2f}")
+            ms = timed(step, repeats=5 if n > 1024 else 20)
+            reference = reference or ms
+            print(f"{name:22s} {n:5d} {d:4d} {ms:11.2f} {ms / reference:8.2f}x")
+
+
+def training_step() -> None:
+    """One optimizer step of SimCLR (ConvN, head 256-64, 28 px, batch 256) with each loss."""
+    from experiments.config import compose
+    from experiments.generalized_losses import QUICK_MNIST, TUNED, GeneralizedLossesRun
+    from training.augment import augment
+    from training.encoders import build_encoder
+    from training.methods import METHODS
+    from training.optim import make_optimizer
+
+    print(f"\n{'quick training step':22s} {'ms':>8s} {'/ NT-Xent':>9s}")
+    images = torch.rand(256, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    reference = None
+    for variant in TUNED:
+        config = compose(GeneralizedLossesRun, {**QUICK_MNIST, **variant, "model.head_depth": 3})
+        torch.manual_seed(0)
+        method = METHODS["simclr"](build_encoder("convn", 1, 28), config, None)
+        optimizer = make_optimizer(method.parameters(), config.optim)
+        g = torch.Generator().manual_seed(0)
+
+        def step(method=method, optimizer=optimizer, config=config, g=g) -> None:
+            views = [augment(images, config.augment, g) for _ in range(2)]
+            loss = method.step(views, None, g).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        ms = timed(step, repeats=10)
+        reference = reference or ms
+        print(f"{variant['loss.name']:22s} {ms:8.1f} {ms / reference:8.2f}x")
+
+
+def main() -> None:
+    loss_only()
+    training_step()
+    d = 128
     print("\nSWD value only (2n x d stacked outputs vs prior sample, same d x d orthogonal projection)")
     for n in (256, 1024):
         g = torch.Generator().manual_seed(1)

@@ -33,8 +33,8 @@ PRESETS = {
     ),
     "quick": Preset(
         base={**QUICK_MNIST, **_NT_XENT},
-        sweep={"optim.batch_size": (32, 128, 512), "model.head_depth": HEAD_DEPTHS},
-        note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, NT-Xent tau 0.2, Adam lr 1e-3 x sqrt(batch / 256)",
+        sweep={"optim.batch_size": (32, 128, 512), "model.head_depth": HEAD_DEPTHS, "seed": (0, 1, 2)},
+        note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, NT-Xent tau 0.2, Adam lr 1e-3 x sqrt(batch / 256), 3 seeds",
     ),
     "paper": Preset(
         base={

@@ -42,20 +42,22 @@ QUICK_MNIST = {
 }
 TUNING = (
     [{"loss.name": "nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5)]
-    + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5)]
+    + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5, 1.0, 2.0)]
+    # lambda = tau makes decoupled NT-Xent tau x NT-Xent (without its masks): the paper's decomposition
+    + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t, "loss.lam": t} for t in (0.1, 0.2, 0.5)]
     + [
         {"loss.name": name, "loss.lam": lam}
         for name in ("swd_hypersphere", "swd_hypercube", "swd_normal")
-        for lam in (0.3, 1.0, 3.0)
+        for lam in (0.1, 0.3, 1.0, 3.0, 10.0)
     ]
 )
 # Each loss at its best value of the committed ``tune`` results (results/generalized_losses/tune/results.csv).
 TUNED = (
     {"loss.name": "nt_xent", "loss.temperature": 0.2},
-    {"loss.name": "decoupled_nt_xent", "loss.temperature": 0.2},
+    {"loss.name": "decoupled_nt_xent", "loss.temperature": 2.0, "loss.lam": 1.0},
     {"loss.name": "swd_hypersphere", "loss.lam": 1.0},
-    {"loss.name": "swd_hypercube", "loss.lam": 1.0},
-    {"loss.name": "swd_normal", "loss.lam": 1.0},
+    {"loss.name": "swd_hypercube", "loss.lam": 3.0},
+    {"loss.name": "swd_normal", "loss.lam": 0.3},
 )
 
 PRESETS = {
@@ -81,9 +83,10 @@ PRESETS = {
     ),
     "quick": Preset(
         base=QUICK_MNIST,
-        sweep={"model.head_depth": HEAD_DEPTHS},
+        sweep={"model.head_depth": HEAD_DEPTHS, "seed": (0, 1, 2)},
         variants=TUNED,
-        note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, each loss at its tuned value, heads of 0-3 hidden layers",
+        note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, each loss at its tuned value, heads of 0-3 hidden "
+        "layers, 3 seeds",
     ),
     "paper": Preset(
         base={

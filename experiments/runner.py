@@ -27,17 +27,19 @@ from experiments.config import SCHEMA
 from experiments.spec import PlannedRun, RunOutcome
 
 
+def _git(*args: str) -> str:
+    cwd = Path(__file__).resolve().parent
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=cwd).stdout.strip()
+
+
 def git_commit() -> str:
+    """HEAD's hash, with ``+dirty`` when the code (anything outside ``results/``) differs from it."""
     try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
+        commit = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--", ":/", ":(top,exclude)results")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{commit}+dirty" if dirty else commit
 
 
 def environment(device: torch.device) -> dict[str, str]:

@@ -116,3 +116,11 @@ def test_digit_on_image_claim_needs_the_trade_off_and_a_steady_supervised_line()
     assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.4])).supported is False
     weak = digit_on_image.claim_check(_digit_on_image_frame([0.32, 0.2], [0.2, 0.9], [0.9, 0.9]))
     assert weak.supported is None and "no learned object feature" in weak.summary
+
+
+def test_figure_footer_keeps_the_dirty_mark_of_a_commit():
+    from analysis.plotting import provenance
+
+    frame = pd.DataFrame({"git_commit": ["0123456789abcdef0123+dirty", "fedcba9876543210fedc"], "torch": "2.9"})
+    footer = provenance(frame, "quick")
+    assert "commit=0123456789ab+dirty,fedcba987654" in footer and "torch=2.9" in footer
