@@ -21,7 +21,9 @@ GAP_MARGIN = 0.02  # a gap, or a narrowing, counts when it exceeds 2 points (abo
 def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
     """Accuracy over seeds (``mean`` or ``std``): one row per number of hidden layers, one column per batch."""
     frame = frame.assign(hidden=hidden_layers(frame))
-    return frame.pivot_table(index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc=statistic)
+    return frame.pivot_table(
+        index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc=statistic, dropna=False
+    )
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:

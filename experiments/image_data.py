@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from datasets import ImageSplit, load_mnist, load_natural_images
-from datasets.sources import PHOTOS, TORCHVISION_SOURCES
+from datasets.sources import MNIST_FULL, PHOTOS, TORCHVISION_SOURCES
 from experiments.config import RunConfig
 from experiments.spec import RunContext, RunOutcome
 from training.data import TrainImages
@@ -49,19 +49,25 @@ class ImageRun(RunConfig):
 
 
 def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
-    """``n_train`` / ``n_test`` images of a split: MNIST's first n (its order is already mixed), ``photos``
-    crops spread evenly over the photographs, other sources a seeded random subset (an ImageFolder is
-    sorted by class, so its first n would hold few classes)."""
+    """``n_train`` / ``n_test`` images of a split: the full MNIST's first n (its order is already mixed),
+    ``photos`` crops spread evenly over the photographs, any other source (the class-sorted offline MNIST
+    subset, an ImageFolder sorted by class, CIFAR-10, STL-10) a seeded random subset, so that a small n
+    still holds every class."""
     n = data.n_train if train else data.n_test
     if data.images == MNIST:
         split = load_mnist(data_root)[0 if train else 1]
-        return ImageSplit(split.images[: n or None], split.labels[: n or None], split.source, split.class_names)
-    per_photo = max(1, n // 10) if n else 500
-    split = load_natural_images(data.images, train, data.image_size, data_root, photos_per_class=per_photo, seed=seed)
-    if n and split.source != PHOTOS:
+    else:
+        per_photo = max(1, n // 10) if n else 500
+        split = load_natural_images(
+            data.images, train, data.image_size, data_root, photos_per_class=per_photo, seed=seed
+        )
+    if not n or split.source == PHOTOS:
+        return split
+    if split.source == MNIST_FULL:
+        keep = torch.arange(min(n, len(split)))
+    else:
         keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
-        split = ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
-    return split
+    return ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
 
 
 def data_source(config: ImageRun, data_root: str | None) -> str:

