@@ -10,7 +10,7 @@ OUT ?= reproduced
 # The experiments come from the one registry (experiments/registry.py); override with EXPERIMENTS="a b".
 EXPERIMENTS ?=
 
-.PHONY: test lint reproduce previews benchmarks clean
+.PHONY: test lint reproduce report previews benchmarks clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ reproduce: $(STAMP)
 	@for e in $(or $(EXPERIMENTS),$$($(PY) run_experiment.py --names)); do \
 	  $(PY) run_experiment.py $$e --preset quick --out $(OUT) --data-root $(DATA_ROOT) --compare-to results || exit $$?; \
 	done
+
+# results/REPORT.md: every registered experiment's committed verdicts (NOT RUN where none), from result files only.
+report: $(STAMP)
+	$(PY) run_experiment.py --report --out results
 
 previews: $(STAMP)
 	$(PY) -m datasets preview all --out-dir results/previews --data-root $(DATA_ROOT)

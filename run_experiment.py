@@ -7,6 +7,7 @@ examples:
   python run_experiment.py multidigit_size --preset quick --set seed=0,1,2 --out scratch
   python run_experiment.py multidigit_size --preset quick --print-config
   python run_experiment.py randbit --preset quick --plot-only
+  python run_experiment.py --report          # results/REPORT.md: every experiment's verdicts
 
 Keys are section.name (sections: data, model, method, loss, augment, optim, eval, and seed); a comma list
 sweeps the key. Finished runs land in <out>/<experiment>/<preset>/runs/<run-id>.json; a re-run skips them
@@ -24,10 +25,11 @@ from pathlib import Path
 
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
+from analysis.reproduction_report import write_report
 from datasets import InvalidParameterError, resolve_data_root
 from experiments.config import run_id, to_yaml
 from experiments.grid import GridRun, build_grid, parse_overrides
-from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, get_experiment
+from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, figure_titles, get_experiment
 from experiments.runner import run_sweep
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
@@ -39,6 +41,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("experiment", nargs="?", help="experiment id, e.g. randbit (see --list)")
     parser.add_argument("--list", action="store_true", help="list experiments and their presets, then exit")
     parser.add_argument("--names", action="store_true", help="print the implemented experiment ids, one a line")
+    parser.add_argument(
+        "--report", action="store_true", help="write <out>/REPORT.md: every experiment's committed verdicts, then exit"
+    )
     parser.add_argument("--preset", default="quick", help="smoke | quick | paper | ... (default: quick)")
     parser.add_argument(
         "--set",
@@ -122,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.list or args.names:
         _list() if args.list else print("\n".join(EXPERIMENTS))
+        return 0
+    if args.report:
+        print(f"wrote {write_report(Path(args.out), figure_titles(), Path(args.out) / 'REPORT.md')}")
         return 0
     try:
         if not args.experiment:

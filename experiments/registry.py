@@ -39,3 +39,10 @@ def get_experiment(name: str) -> Experiment:
             f"(planned, not yet implemented: {', '.join(planned)})"
         )
     return EXPERIMENTS[name]
+
+
+def figure_titles() -> dict[str, str]:
+    """Every paper experiment in the paper's order, then the suite's own: id -> figure title ("planned, not
+    yet implemented" for one without a module)."""
+    titles = {name: "planned, not yet implemented" for name in PAPER_EXPERIMENTS}
+    return titles | {name: experiment.figure_title for name, experiment in EXPERIMENTS.items()}

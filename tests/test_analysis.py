@@ -124,3 +124,18 @@ def test_figure_footer_keeps_the_dirty_mark_of_a_commit():
     frame = pd.DataFrame({"git_commit": ["0123456789abcdef0123+dirty", "fedcba9876543210fedc"], "torch": "2.9"})
     footer = provenance(frame, "quick")
     assert "commit=0123456789ab+dirty,fedcba987654" in footer and "torch=2.9" in footer
+
+
+def test_report_lists_every_experiment_with_its_verdict_or_not_run(tmp_path):
+    from analysis.claims import ClaimCheck
+    from analysis.reproduction_report import write_report
+
+    preset_dir = tmp_path / "randbit" / "quick"
+    preset_dir.mkdir(parents=True)
+    ClaimCheck("bits hide the image", {"acc @ 20 bits": 0.1}, None, "nothing learned").save(preset_dir / "claim.json")
+    pd.DataFrame({"torch": ["2.9.0"]}).to_csv(preset_dir / "results.csv", index=False)
+    text = write_report(
+        tmp_path, {"randbit": "RandBit", "kmeans_features": "k-means"}, tmp_path / "REPORT.md"
+    ).read_text()
+    assert "| randbit | quick | INCONCLUSIVE |" in text and "| kmeans_features | - | NOT RUN |" in text
+    assert "torch 2.9.0" in text and "![randbit quick](randbit/quick/figure.png)" in text

@@ -224,3 +224,13 @@ def test_a_run_killed_after_an_epoch_resumes_from_its_checkpoint(tmp_path, mnist
         json.loads(next(p.glob("*/smoke/runs/*.json")).read_text()) for p in (tmp_path / "whole", tmp_path / "killed")
     )
     assert resumed["history"] == pytest.approx(whole["history"]) and resumed["metrics"] == whole["metrics"]
+
+
+def test_committed_report_is_up_to_date_and_lists_every_experiment():
+    from analysis.reproduction_report import render, verdicts
+    from experiments.registry import figure_titles
+
+    committed = (RESULTS / "REPORT.md").read_text()
+    assert committed == render(verdicts(RESULTS, figure_titles()), RESULTS), "run `make report` and commit it"
+    for name in figure_titles():
+        assert f"| {name} |" in committed

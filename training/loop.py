@@ -92,7 +92,7 @@ def train(
         total=total_steps,
         initial=steps_per_epoch * len(history),
         desc=method.name,
-        disable=not progress,
+        disable=None if progress else True,  # None: tqdm stays silent when stderr is not a terminal
         leave=False,
         dynamic_ncols=True,
     )
