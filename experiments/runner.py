@@ -73,14 +73,42 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def try_lock(lock: Path) -> bool:
-    """Take ``lock`` exclusively; a lock left by a dead process (same host) is taken over.
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), None where unknown: with the pid
+    it names one process, so a pid reused after a restart is not taken for the lock's owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the command name in (...) may hold spaces
 
-    The lock appears atomically with its owner's pid already in it (written to a private file, then
-    hard-linked into place), so no process ever reads a half-written lock and mistakes it for a stale one.
+
+def _lock_owner() -> dict:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "start": _process_start(os.getpid())}
+
+
+def _stale(owner: dict | None) -> bool:
+    """Whether a lock's owner is gone: no readable owner (an empty or corrupt lock: locks appear atomically,
+    so this is never a lock being written), or on this host a dead pid or a pid now held by another process.
+    A lock from another host is never taken over."""
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return True
+    if owner.get("host") != socket.gethostname():
+        return False
+    if not _pid_alive(owner["pid"]):
+        return True
+    start = _process_start(owner["pid"])
+    return owner.get("start") is not None and start is not None and start != owner["start"]
+
+
+def try_lock(lock: Path) -> bool:
+    """Take ``lock`` exclusively; a stale lock (see ``_stale``) is taken over.
+
+    The lock appears atomically with its owner (host, pid, process start) already in it: written to a
+    private file, then hard-linked into place, so no process ever reads a half-written lock.
     """
     private = lock.with_name(f".{lock.name}.{os.getpid()}.tmp")
-    private.write_text(str(os.getpid()))
+    private.write_text(json.dumps(_lock_owner()))
     try:
         for _ in range(2):
             try:
@@ -88,10 +116,12 @@ def try_lock(lock: Path) -> bool:
                 return True
             except FileExistsError:
                 try:
-                    owner = int(lock.read_text())
+                    owner = json.loads(lock.read_text())
+                except FileNotFoundError:
+                    continue  # released meanwhile: try again
                 except (OSError, ValueError):
-                    return False
-                if _pid_alive(owner):
+                    owner = None
+                if not _stale(owner):
                     return False
                 lock.unlink(missing_ok=True)
         return False

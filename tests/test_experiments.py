@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,3 +235,49 @@ def test_committed_report_is_up_to_date_and_lists_every_experiment():
     assert committed == render(verdicts(RESULTS, figure_titles()), RESULTS), "run `make report` and commit it"
     for name in figure_titles():
         assert f"| {name} |" in committed
+
+
+def _lock(path: Path, owner) -> Path:
+    path.write_text(owner if isinstance(owner, str) else json.dumps(owner))
+    return path
+
+
+def test_stale_locks_are_taken_over_and_live_ones_respected(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from experiments.runner import _process_start, try_lock
+
+    host, me = socket.gethostname(), os.getpid()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = {
+        "empty": "",
+        "corrupt": "{not json",
+        "old pid-only format": str(int(dead.stdout)),
+        "dead pid": {"host": host, "pid": int(dead.stdout), "start": "1"},
+        "reused pid": {"host": host, "pid": me, "start": "not-my-start"},
+    }
+    for name, owner in stale.items():
+        assert try_lock(_lock(tmp_path / f"{name}.lock", owner)), name
+        assert json.loads((tmp_path / f"{name}.lock").read_text())["pid"] == me
+    live = {
+        "live owner": {"host": host, "pid": me, "start": _process_start(me)},
+        "other host": {"host": host + "-elsewhere", "pid": 1, "start": "1"},
+    }
+    for name, owner in live.items():
+        assert not try_lock(_lock(tmp_path / f"{name}.lock", owner)), name
+
+
+def test_an_empty_lock_left_behind_does_not_skip_its_run_forever(tmp_path):
+    runs_dir = tmp_path / "runs"
+    runs_dir.mkdir()
+    (runs_dir / "run1.lock").write_text("")
+    ran = []
+
+    def run_one(run: PlannedRun, checkpoint: Path) -> RunOutcome:
+        ran.append(run.config.x)
+        return RunOutcome({"value": run.config.x}, [])
+
+    run_sweep("fake", "smoke", fake_runs(2), run_one, runs_dir, resolve_device("cpu"), log=lambda _: None)
+    assert ran == [0, 1] and sorted(p.name for p in runs_dir.iterdir()) == ["run0.json", "run1.json"]
