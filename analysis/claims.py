@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from analysis.tables import replace_atomically
+
 
 @dataclass
 class ClaimCheck:
@@ -29,7 +31,7 @@ class ClaimCheck:
         return f"Claim: {self.claim}\nOur numbers:\n{numbers}\nVerdict: {verdict} - {self.summary}"
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1))
+        replace_atomically(path, lambda tmp: tmp.write_text(json.dumps(asdict(self), indent=1)))
 
     @staticmethod
     def load(path: Path) -> ClaimCheck:

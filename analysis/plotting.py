@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis.tables import replace_atomically  # noqa: E402
+
 
 def provenance(frame: pd.DataFrame, preset: str) -> str:
     """Footer naming the preset, data source, device, torch version and commit(s) that made the figure's runs."""
@@ -30,7 +32,6 @@ def provenance(frame: pd.DataFrame, preset: str) -> str:
 def save_figure(fig: plt.Figure, frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig.text(0.01, 0.005, provenance(frame, preset), fontsize=6, color="0.4")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return path

@@ -20,9 +20,13 @@ def build_report(
     complete: bool,
 ) -> ClaimCheck | None:
     """Write the table (every run of the grid, failed ones too) and the figure (finished runs); check and
-    save the claim only when ``complete`` (every run of the grid finished). Returns the claim check."""
+    save the claim only when ``complete`` (every run of the grid finished), else remove an earlier claim
+    (and, with no finished run, an earlier figure). Returns the claim check."""
     write_table(frame, preset_dir / "results.csv")
     finished = frame[frame["status"] == "ok"]
+    stale = [preset_dir / "claim.json"] if finished.empty or not complete else []
+    for path in stale + ([preset_dir / "figure.png"] if finished.empty else []):
+        path.unlink(missing_ok=True)  # an earlier grid's figure or claim must not pass for this one's
     if finished.empty:
         return None
     figure(finished, preset, preset_dir / "figure.png")

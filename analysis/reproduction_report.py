@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims import ClaimCheck
+from analysis.tables import replace_atomically
 
 NOT_RUN = "NOT RUN"
 
@@ -70,7 +71,4 @@ def render(table: pd.DataFrame, results: Path) -> str:
 
 def write_report(results: Path, experiments: dict[str, str], path: Path) -> Path:
     text = render(verdicts(results, experiments), results)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
+    return replace_atomically(path, lambda tmp: tmp.write_text(text))

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> Path:
+def replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)`` a sibling temporary file, then rename it over ``path``: a kill never leaves a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    write(tmp)
+    os.replace(tmp, path)
     return path
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    return replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def varying_columns(frame: pd.DataFrame, candidates: list[str]) -> list[str]:

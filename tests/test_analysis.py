@@ -139,3 +139,26 @@ def test_report_lists_every_experiment_with_its_verdict_or_not_run(tmp_path):
     ).read_text()
     assert "| randbit | quick | INCONCLUSIVE |" in text and "| kmeans_features | - | NOT RUN |" in text
     assert "torch 2.9.0" in text and "![randbit quick](randbit/quick/figure.png)" in text
+
+
+def test_a_grid_that_cannot_back_them_removes_an_earlier_figure_and_claim(tmp_path):
+    from analysis.claims import ClaimCheck
+    from analysis.report import build_report
+
+    def earlier_outputs():
+        (tmp_path / "figure.png").write_bytes(b"an earlier grid's figure")
+        ClaimCheck("c", {}, True, "an earlier grid's claim").save(tmp_path / "claim.json")
+
+    def figure(frame, preset, path):
+        return path.write_bytes(b"new figure")
+
+    failed = pd.DataFrame({"status": ["failed", "failed"], "x": [1, 2]})
+    earlier_outputs()
+    assert build_report(failed, "quick", tmp_path, figure, randbit.claim_check, complete=False) is None
+    assert not (tmp_path / "figure.png").exists() and not (tmp_path / "claim.json").exists()
+    assert pd.read_csv(tmp_path / "results.csv")["status"].tolist() == ["failed", "failed"]
+    earlier_outputs()
+    partial = pd.DataFrame({"status": ["ok", "failed"], "x": [1, 2]})
+    assert build_report(partial, "quick", tmp_path, figure, randbit.claim_check, complete=False) is None
+    assert (tmp_path / "figure.png").read_bytes() == b"new figure" and not (tmp_path / "claim.json").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
