@@ -10,7 +10,7 @@ large batches.
 from __future__ import annotations
 
 from analysis import batch_size as analysis
-from experiments.generalized_losses import HEAD_DEPTHS, QUICK_MNIST, GeneralizedLossesRun
+from experiments.generalized_losses import HEAD_DEPTHS, PAPER_CIFAR, QUICK_MNIST, GeneralizedLossesRun
 from experiments.image_data import data_source, run_on_images
 from experiments.spec import Experiment, Preset
 
@@ -37,23 +37,7 @@ PRESETS = {
         note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, NT-Xent tau 0.2, Adam lr 1e-3 x sqrt(batch / 256), 3 seeds",
     ),
     "paper": Preset(
-        base={
-            **_NT_XENT,
-            "data.images": "cifar10",
-            "model.encoder": "resnet50",
-            "model.width": 64,
-            "model.stem_stride": 1,
-            "model.head_hidden": 2048,
-            "loss.temperature": 0.5,
-            "augment.flip": True,
-            "augment.crop_min_scale": 0.08,
-            "augment.color_strength": 0.5,
-            "optim.epochs": 500,
-            "optim.optimizer": "lars",
-            "optim.lr": 1.0,
-            "optim.weight_decay": 1e-6,
-            "optim.warmup_epochs": 10,
-        },
+        base={**PAPER_CIFAR, **_NT_XENT, "loss.temperature": 0.5, "optim.epochs": 500},
         sweep={"optim.batch_size": (32, 64, 128, 256, 512, 1024), "model.head_depth": HEAD_DEPTHS},
         note="CIFAR-10, ResNet-50, LARS with sqrt lr scaling, 500 epochs; for GPUs",
     ),

@@ -52,6 +52,14 @@ class RunConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     seed: int = setting(0, Interval(0, 2**31 - 1))
 
+    def cross_problem(self) -> str | None:
+        """A batch never larger than the training set, when the data section names its size (0: the whole
+        split, checked by the trainer once the data is loaded)."""
+        n_train = getattr(self.data, "n_train", 0)
+        if 0 < n_train < self.optim.batch_size:
+            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={n_train}"
+        return None
+
 
 @functools.cache
 def flat_fields(config_cls: type, prefix: str = "") -> dict[str, type]:

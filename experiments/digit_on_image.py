@@ -24,6 +24,7 @@ from datasets.compose import COMPOSITE_MODES
 from datasets.digit_on_image import DigitOverlay, largest_digit
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES
 from experiments.image_data import ImageData, ImageRun, load_split
+from experiments.scales import BASELINES, QUICK_RESNET, SMOKE_RESNET
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -106,43 +107,29 @@ def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
     return RunOutcome(metrics, result.history)
 
 
-_METHODS = ("simclr", "supervised", "random")
 PRESETS = {
     "smoke": Preset(
         base={
+            **SMOKE_RESNET,
             "data.image_size": 32,
             "data.digit_size": 8,
             "data.n_train": 160,
             "data.n_test": 100,
-            "model.width": 4,
-            "model.stem_stride": 2,
-            "model.head_hidden": 32,
-            "model.head_out": 16,
-            "optim.epochs": 1,
-            "optim.batch_size": 64,
-            "eval.probe_epochs": 3,
-            "loss.temperature": 0.2,
         },
-        sweep={"data.n_unique": (1, 100), "method.name": _METHODS},
+        sweep={"data.n_unique": (1, 100), "method.name": BASELINES},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
         base={
+            **QUICK_RESNET,
             "data.image_size": 64,
             "data.digit_size": 16,
             "data.n_train": 5000,
             "data.n_test": 2000,
-            "model.width": 8,
-            "model.stem_stride": 2,
-            "model.head_hidden": 256,
-            "model.head_out": 64,
             "optim.epochs": 6,
-            "optim.batch_size": 128,
-            "optim.lr": 2e-3,
             "loss.temperature": 0.2,
-            "eval.probe_epochs": 30,
         },
-        sweep={"data.n_unique": (1, 100, 10000, 60000), "method.name": _METHODS},
+        sweep={"data.n_unique": (1, 100, 10000, 60000), "method.name": BASELINES},
         note="2-core CPU: the ten offline photographs as object classes, 64 px crops, 16 px digits, ResNet-18 width "
         "8 with a stride-2 stem, 5k crops, 6 epochs",
     ),
@@ -169,7 +156,7 @@ PRESETS = {
             "optim.warmup_epochs": 10,
             "loss.temperature": 0.2,
         },
-        sweep={"data.n_unique": (1, 10, 100, 1000, 10000, 60000), "method.name": _METHODS},
+        sweep={"data.n_unique": (1, 10, 100, 1000, 10000, 60000), "method.name": BASELINES},
         note="paper scale: ImageNet as an ImageFolder under data/imagenet (train/ and val/), 224 px, ResNet-50; "
         "for GPUs",
     ),

@@ -40,6 +40,22 @@ QUICK_MNIST = {
     "optim.lr": 1e-3,
     "eval.probe_epochs": 30,
 }
+# The paper's CIFAR-10 scale shared with ``batch_size``: ResNet-50, SimCLR's CIFAR augmentation, LARS.
+PAPER_CIFAR = {
+    "data.images": "cifar10",
+    "model.encoder": "resnet50",
+    "model.width": 64,
+    "model.stem_stride": 1,
+    "model.head_hidden": 2048,
+    "model.head_out": 128,
+    "augment.flip": True,
+    "augment.crop_min_scale": 0.08,
+    "augment.color_strength": 0.5,
+    "optim.optimizer": "lars",
+    "optim.lr": 1.0,
+    "optim.weight_decay": 1e-6,
+    "optim.warmup_epochs": 10,
+}
 TUNING = (
     [{"loss.name": "nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5)]
     + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5, 1.0, 2.0)]
@@ -89,24 +105,7 @@ PRESETS = {
         "layers, 3 seeds",
     ),
     "paper": Preset(
-        base={
-            "data.images": "cifar10",
-            "model.encoder": "resnet50",
-            "model.width": 64,
-            "model.stem_stride": 1,
-            "model.head_hidden": 2048,
-            "model.head_out": 128,
-            "augment.flip": True,
-            "augment.crop_min_scale": 0.08,
-            "augment.color_strength": 0.5,
-            "optim.epochs": 1000,
-            "optim.batch_size": 512,
-            "optim.optimizer": "lars",
-            "optim.lr": 1.0,
-            "optim.lr_scaling": "linear",
-            "optim.weight_decay": 1e-6,
-            "optim.warmup_epochs": 10,
-        },
+        base={**PAPER_CIFAR, "optim.epochs": 1000, "optim.batch_size": 512, "optim.lr_scaling": "linear"},
         sweep={"model.head_depth": HEAD_DEPTHS},
         variants=(
             {"loss.name": "nt_xent", "loss.temperature": 0.5},

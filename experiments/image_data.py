@@ -42,11 +42,6 @@ class ImageRun(RunConfig):
 
     data: ImageData = field(default_factory=ImageData)
 
-    def cross_problem(self) -> str | None:
-        if 0 < self.data.n_train < self.optim.batch_size:
-            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
-        return None
-
 
 def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
     """``n_train`` / ``n_test`` images of a split: the full MNIST's first n (its order is already mixed),

@@ -17,6 +17,7 @@ from datasets import load_mnist, make_multidigit
 from datasets.multidigit import PLACEMENTS, grid_cells
 from experiments.config import RunConfig
 from experiments.digit_probe import single_digit_probe
+from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import evaluate
@@ -52,11 +53,6 @@ class MultiDigitCountData:
 class MultiDigitCountRun(RunConfig):
     data: MultiDigitCountData = field(default_factory=MultiDigitCountData)
 
-    def cross_problem(self) -> str | None:
-        if self.optim.batch_size > self.data.n_train:
-            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
-        return None
-
 
 def run(config: MultiDigitCountRun, context: RunContext) -> RunOutcome:
     train_digits, test_digits = load_mnist(context.data_root)
@@ -87,68 +83,46 @@ def run(config: MultiDigitCountRun, context: RunContext) -> RunOutcome:
     return RunOutcome(metrics, result.history)
 
 
-_METHODS = ("simclr", "supervised", "random")
 PRESETS = {
     "smoke": Preset(
         base={
+            **SMOKE_RESNET,
             "data.canvas_size": 28,
             "data.digit_size": 14,
             "data.n_train": 128,
             "data.n_probe_train": 200,
             "data.n_probe_test": 100,
-            "model.width": 4,
-            "model.stem_stride": 2,
-            "model.head_hidden": 32,
-            "model.head_out": 16,
-            "optim.epochs": 1,
-            "optim.batch_size": 64,
-            "eval.probe_epochs": 3,
-            "loss.temperature": 0.2,
         },
-        sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 4), "method.name": _METHODS},
+        sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 4), "method.name": BASELINES},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
         base={
+            **QUICK_RESNET,
             "data.canvas_size": 84,
             "data.digit_size": 28,
             "data.n_train": 3000,
             "data.n_probe_train": 5000,
             "data.n_probe_test": 2000,
-            "model.width": 8,
-            "model.stem_stride": 2,
-            "model.head_hidden": 256,
-            "model.head_out": 64,
             "optim.epochs": 5,
-            "optim.batch_size": 128,
-            "optim.lr": 2e-3,
             "augment.crop_min_scale": 0.5,
             "loss.temperature": 0.2,
-            "eval.probe_epochs": 30,
         },
-        sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 4, 9), "method.name": _METHODS},
+        sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 4, 9), "method.name": BASELINES},
         note="2-core CPU: 28 px digits on an 84 px canvas (a 3 x 3 grid; 9 digits fill it as 16 fill the paper's "
         "4 x 4), ResNet-18 width 8 with a stride-2 stem, 3k images, 5 epochs",
     ),
     "paper": Preset(
         base={
+            **PAPER_MULTIDIGITS,
             "data.canvas_size": 112,
             "data.digit_size": 28,
-            "data.n_train": 60000,
-            "model.width": 64,
-            "model.stem_stride": 1,
-            "optim.epochs": 100,
-            "optim.batch_size": 512,
-            "optim.optimizer": "lars",
-            "optim.lr": 0.6,
-            "optim.weight_decay": 1e-6,
-            "optim.warmup_epochs": 5,
             "loss.temperature": 0.2,
         },
         sweep={
             "data.placement": PLACEMENTS,
             "data.n_digits": (1, 2, 4, 8, 12, 16),
-            "method.name": _METHODS,
+            "method.name": BASELINES,
         },
         note="paper scale: 112 px canvas, 28 px digits, 1..16 digits, ResNet-18; for a GPU",
     ),
@@ -160,7 +134,7 @@ EXPERIMENT = Experiment(
     config_cls=MultiDigitCountRun,
     presets=PRESETS,
     run=run,
-    data_source=lambda config, data_root: load_mnist(data_root)[0].source,
+    data_source=mnist_source,
     figure=analysis.figure,
     claim_check=analysis.claim_check,
 )

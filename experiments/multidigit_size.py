@@ -15,6 +15,7 @@ from analysis import multidigit_size as analysis
 from datasets import load_mnist, make_two_digit_sizes
 from experiments.config import RunConfig
 from experiments.digit_probe import single_digit_probe
+from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import evaluate
@@ -44,11 +45,6 @@ class MultiDigitSizeData:
 class MultiDigitSizeRun(RunConfig):
     data: MultiDigitSizeData = field(default_factory=MultiDigitSizeData)
 
-    def cross_problem(self) -> str | None:
-        if self.optim.batch_size > self.data.n_train:
-            return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={self.data.n_train}"
-        return None
-
 
 def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
     train_digits, test_digits = load_mnist(context.data_root)
@@ -73,65 +69,43 @@ def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
     return RunOutcome(evaluate(result.encoder, probes, context.device, config.eval, config.seed), result.history)
 
 
-_METHODS = ("simclr", "supervised", "random")
 PRESETS = {
     "smoke": Preset(
         base={
+            **SMOKE_RESNET,
             "data.canvas_size": 28,
             "data.small_size": 7,
             "data.n_train": 128,
             "data.n_probe_train": 200,
             "data.n_probe_test": 100,
-            "model.width": 4,
-            "model.stem_stride": 2,
-            "model.head_hidden": 32,
-            "model.head_out": 16,
-            "optim.epochs": 1,
-            "optim.batch_size": 64,
-            "eval.probe_epochs": 3,
-            "loss.temperature": 0.2,
         },
-        sweep={"data.large_size": (7, 14), "method.name": _METHODS},
+        sweep={"data.large_size": (7, 14), "method.name": BASELINES},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
         base={
+            **QUICK_RESNET,
             "data.canvas_size": 84,
             "data.small_size": 28,
             "data.n_train": 5000,
             "data.n_probe_train": 5000,
             "data.n_probe_test": 2000,
-            "model.width": 8,
-            "model.stem_stride": 2,
-            "model.head_hidden": 256,
-            "model.head_out": 64,
             "optim.epochs": 7,
-            "optim.batch_size": 128,
-            "optim.lr": 2e-3,
             "augment.crop_min_scale": 0.5,
-            "eval.probe_epochs": 30,
         },
-        sweep={"data.large_size": (28, 42, 56), "method.name": _METHODS, "loss.temperature": (0.2, 0.5)},
+        sweep={"data.large_size": (28, 42, 56), "method.name": BASELINES, "loss.temperature": (0.2, 0.5)},
         note="2-core CPU: 84 px canvas, 28 px small digit, 28..56 px second digit, ResNet-18 width 8 with a stride-2 "
         "stem, 5k images, 7 epochs",
     ),
     "paper": Preset(
         base={
+            **PAPER_MULTIDIGITS,
             "data.canvas_size": 112,
             "data.small_size": 20,
-            "data.n_train": 60000,
-            "model.width": 64,
-            "model.stem_stride": 1,
-            "optim.epochs": 100,
-            "optim.batch_size": 512,
-            "optim.optimizer": "lars",
-            "optim.lr": 0.6,
-            "optim.weight_decay": 1e-6,
-            "optim.warmup_epochs": 5,
         },
         sweep={
             "data.large_size": (20, 40, 60, 80),
-            "method.name": _METHODS,
+            "method.name": BASELINES,
             "loss.temperature": (0.05, 0.1, 0.2, 0.5),
         },
         note="paper scale: 112 px canvas, 20 px digit + 20..80 px digit, ResNet-18; for a GPU",
@@ -144,7 +118,7 @@ EXPERIMENT = Experiment(
     config_cls=MultiDigitSizeRun,
     presets=PRESETS,
     run=run,
-    data_source=lambda config, data_root: load_mnist(data_root)[0].source,
+    data_source=mnist_source,
     figure=analysis.figure,
     claim_check=analysis.claim_check,
 )
