@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         context = RunContext(device, data_root, progress=not args.no_progress)
 
         def run_one(run: PlannedRun, checkpoint: Path):
-            return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint))
+            outputs = checkpoint.with_suffix("")  # runs/<run-id>/
+            return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint, outputs=outputs))
 
         try:
             run_sweep(experiment.name, args.preset, planned, run_one, runs_dir, device)

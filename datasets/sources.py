@@ -145,6 +145,21 @@ def _shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
     )
 
 
+def photographs(names: tuple[str, ...], image_size: int) -> torch.Tensor:
+    """Whole shipped photographs by name (e.g. ``chelsea``, the cat's face), centre square, (N, 3, S, S)."""
+    shipped = dict(_shipped_photographs())
+    unknown = [n for n in names if n not in shipped]
+    if unknown:
+        raise InvalidParameterError(f"photograph {unknown[0]!r} is unknown; choose from {', '.join(shipped)}")
+    squares = []
+    for name in names:
+        photo = shipped[name]
+        side = min(photo.shape[-2:])
+        top, left = (photo.shape[-2] - side) // 2, (photo.shape[-1] - side) // 2
+        squares.append(_resize(photo[None, :, top : top + side, left : left + side], image_size))
+    return torch.cat(squares)
+
+
 def photo_crops(n_per_class: int, image_size: int, train: bool, seed: int) -> ImageSplit:
     """Random square crops of the shipped photographs, resized to ``image_size``; one class per photo.
 

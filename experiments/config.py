@@ -27,7 +27,7 @@ from omegaconf.errors import OmegaConfBaseException
 from experiments.spec import ConfigError
 from training.augment import AugmentConfig
 from training.config import LOSS_USES, EvalConfig, LossConfig, MethodConfig, ModelConfig
-from training.methods import METHODS, uses_key
+from training.methods import METHODS, TRAINER_SECTIONS, uses_key
 from training.optim import OptimConfig
 from training.rules import Interval, field_problem, setting
 
@@ -51,6 +51,12 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     seed: int = setting(0, Interval(0, 2**31 - 1))
+
+    @property
+    def trains_encoder(self) -> bool:
+        """Whether the run trains its encoder; when not (an experiment that loads one from a file), the
+        trainer's sections (``TRAINER_SECTIONS``) are not read."""
+        return True
 
     def cross_problem(self) -> str | None:
         """A batch never larger than the training set, when the data section names its size (0: the whole
@@ -145,6 +151,8 @@ def validate(config: Any, prefix: str = "") -> None:
 
 def reads(config: Any, key: str) -> bool:
     """Whether a run with this config reads ``key`` (its method uses it; for ``loss.*``, its loss too)."""
+    if not config.trains_encoder and key.split(".")[0] in TRAINER_SECTIONS:
+        return False
     if not uses_key(METHODS[config.method.name], key):
         return False
     section, _, name = key.partition(".")
@@ -152,6 +160,8 @@ def reads(config: Any, key: str) -> bool:
 
 
 def why_unread(config: Any, key: str) -> str:
+    if not config.trains_encoder and key.split(".")[0] in TRAINER_SECTIONS:
+        return "the run loads its encoder instead of training one"
     if not uses_key(METHODS[config.method.name], key):
         return f"method.name={config.method.name} does not read it"
     return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"

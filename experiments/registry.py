@@ -3,7 +3,15 @@ all read it. A new figure is one module in ``experiments/`` (plus its analysis) 
 
 from __future__ import annotations
 
-from experiments import batch_size, digit_on_image, generalized_losses, multidigit_count, multidigit_size, randbit
+from experiments import (
+    batch_size,
+    digit_on_image,
+    generalized_losses,
+    kmeans_features,
+    multidigit_count,
+    multidigit_size,
+    randbit,
+)
 from experiments.spec import ConfigError, Experiment
 
 # Every figure of the paper by content, then the suite's own additions; the ones without a module yet are
@@ -24,6 +32,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         generalized_losses.EXPERIMENT,
         batch_size.EXPERIMENT,
         multidigit_count.EXPERIMENT,
+        kmeans_features.EXPERIMENT,
         digit_on_image.EXPERIMENT,
         multidigit_size.EXPERIMENT,
         randbit.EXPERIMENT,

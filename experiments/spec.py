@@ -39,6 +39,7 @@ class RunContext:
     data_root: str | None
     progress: bool = True
     checkpoint: Path | None = None  # where the run saves its per-epoch checkpoint (and resumes from)
+    outputs: Path | None = None  # a folder for the run's own files beside its record (k-means maps)
 
 
 @dataclass

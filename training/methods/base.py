@@ -5,7 +5,8 @@ views, mixed precision, the online probe, progress, checkpoints. A method is an 
 whole state (heads, EMA targets, queues as buffers) is saved in checkpoints and moved to the device.
 
 ``uses`` names the config keys the method reads, as dotted prefixes (``"loss"`` = the whole section);
-``data``, ``eval``, ``seed`` and ``method.name`` apply to every run. The config layer resets the keys a
+``method.name`` and every section outside ``TRAINER_SECTIONS`` (``data``, ``eval``, ``seed``, an experiment's
+own section) apply to every run. The config layer resets the keys a
 method does not use to their defaults, so e.g. supervised runs are never repeated per temperature.
 """
 
@@ -19,6 +20,7 @@ from torch import nn
 
 from training.config import TrainingSettings
 
+TRAINER_SECTIONS = ("model", "method", "loss", "augment", "optim")  # what trains the encoder
 ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride")
 TRAINING_KEYS = ("augment", "optim", "method.online_probe")
 
@@ -61,6 +63,6 @@ def register(cls: type[Method]) -> type[Method]:
 
 def uses_key(method: type[Method], key: str) -> bool:
     """Whether a run of ``method`` reads the dotted config ``key``."""
-    if key.split(".")[0] in ("data", "eval", "seed") or key == "method.name":
+    if key.split(".")[0] not in TRAINER_SECTIONS or key == "method.name":
         return True
     return any(key == prefix or key.startswith(prefix + ".") for prefix in method.uses)

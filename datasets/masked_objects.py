@@ -1,0 +1,72 @@
+"""Images with known object masks, for scoring how well k-means clusters follow objects.
+
+Each image is a background photo crop with one digit-shaped object pasted at a uniform random position:
+an MNIST digit resized to ``object_size``, thresholded at 0.5 and thickened (max-pool of side
+``object_size // 8`` rounded up to odd) into a silhouette, which is the mask. What fills the silhouette:
+
+* ``texture``: a crop of another photograph (another class), so the object differs from the background by
+  texture and colour statistics, not by being bright: raw pixels cannot simply threshold it;
+* ``digit``: white, as in DigitOnImageNet (a bright object, easy for raw pixels).
+
+Everything is vectorized over the batch (one paste for all masks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from datasets.compose import paste, resize_digits
+from datasets.labelled import seeded_generator
+from datasets.sources import ImageSplit
+from datasets.validation import InvalidParameterError, check_choice, check_int_range
+
+OBJECT_FILLS = ("texture", "digit")
+
+
+@dataclass(frozen=True)
+class MaskedImages:
+    images: torch.Tensor  # (N, C, S, S) in [0, 1]
+    masks: torch.Tensor  # (N, S, S) bool: the object's pixels
+
+
+def silhouettes(digits: torch.Tensor, size: int) -> torch.Tensor:
+    """(M, 1, 28, 28) or (M, 28, 28) digits -> (M, size, size) bool thickened digit shapes."""
+    shapes = resize_digits(digits.reshape(-1, *digits.shape[-2:]).float(), size) > 0.5
+    kernel = (size // 8) | 1
+    return F.max_pool2d(shapes[:, None].float(), kernel, stride=1, padding=kernel // 2)[:, 0] > 0.5
+
+
+def make_masked_objects(
+    backgrounds: ImageSplit, digits: torch.Tensor, n_images: int, object_size: int, fill: str, seed: int
+) -> MaskedImages:
+    """``n_images`` masked images on the ``backgrounds`` crops (N_b, C, S, S), objects from ``digits``."""
+    check_choice("fill", fill, OBJECT_FILLS)
+    check_int_range("n_images", n_images, 1)
+    canvas = backgrounds.images.shape[-1]
+    if not 2 <= object_size <= canvas:
+        raise InvalidParameterError(f"object_size={object_size} must be in [2, {canvas}] (the image side)")
+    n_classes = int(backgrounds.labels.max()) + 1
+    if fill == "texture" and n_classes < 2:
+        raise InvalidParameterError("fill='texture' needs backgrounds of two or more classes")
+    generator = seeded_generator(seed)
+    chosen = torch.randint(len(backgrounds), (n_images,), generator=generator)
+    images = backgrounds.images[chosen].clone()
+    shapes = silhouettes(digits[torch.randint(len(digits), (n_images,), generator=generator)], object_size)
+    corners = torch.randint(canvas - object_size + 1, (n_images, 1, 2), generator=generator)
+    masks = paste(torch.zeros(n_images, 1, canvas, canvas), shapes[:, None].float(), corners)[:, 0] > 0.5
+    if fill == "texture":  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
+        labels = (
+            backgrounds.labels[chosen] + torch.randint(1, n_classes, (n_images,), generator=generator)
+        ) % n_classes
+        counts = torch.bincount(backgrounds.labels, minlength=n_classes)
+        starts = torch.cumsum(counts, 0) - counts
+        within = (torch.rand(n_images, generator=generator) * counts[labels]).long()
+        pick = torch.argsort(backgrounds.labels, stable=True)[starts[labels] + within]
+        objects = backgrounds.images[pick]
+    else:
+        objects = torch.ones_like(images)
+    images = torch.where(masks[:, None], objects, images)
+    return MaskedImages(images, masks)

@@ -1,0 +1,258 @@
+"""k-means on intermediate features (paper Sec. 2, the hierarchical-feature figure).
+
+Per image, the feature vectors of ResNet block groups 2, 3 and 4 are clustered with k-means, K in
+{2, 4, 6, 8}; the cluster map, upsampled to the image, shows which regions the features group together.
+The baseline is raw pixels (RGB averaged to the same resolution), clustered the same way in every run.
+
+Encoders (``kmeans.encoder``): ``trained`` (SimCLR, supervised or untrained, ``method.name``, on
+``data.images`` crops by the suite's trainer), ``file:<path>`` (the suite's ``--keep-encoders`` files, a
+torchvision ResNet state dict, or a SimCLR checkpoint converted to PyTorch; see
+``training/encoder_files.py``) or ``torchvision:<weights>``. Where the paper has only pictures we add a
+number: on images with a known object mask (a digit-shaped object cut from another photograph, see
+``datasets/masked_objects.py``) how well the clusters follow the object (ARI, object IoU) per block and K.
+Maps of a few whole photographs and masked images are saved with each run for the figures.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from analysis import kmeans_features as analysis
+from analysis.kmeans import cluster_maps, mask_scores, upsample
+from analysis.tables import replace_atomically
+from datasets import load_mnist, load_natural_images
+from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_objects
+from datasets.sources import PHOTOS, TORCHVISION_SOURCES, photographs
+from experiments.image_data import ImageData, ImageRun, load_split
+from experiments.scales import QUICK_RESNET, SMOKE_RESNET
+from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from training.data import TrainImages
+from training.encoder_files import WEIGHTS_PREFIXES, load_weights
+from training.features import BLOCKS, block_feature_maps, pixel_maps
+from training.pretrain import pretrain
+from training.rules import Interval, OneOf, setting
+
+TRAINED = "trained"
+DISPLAY_PHOTOS = ("chelsea", "coffee", "astronaut")  # a cat's face for the paper's dog's face
+N_DISPLAY_MASKED = 3
+
+
+@dataclass(frozen=True)
+class IntList:
+    """A ``+``-separated list of integers in [low, high] (``+``, because a comma in ``--set`` sweeps)."""
+
+    low: int
+    high: int
+
+    def __call__(self, value: str) -> str | None:
+        try:
+            numbers = parse_ints(value)
+        except ValueError:
+            numbers = ()
+        ok = numbers and all(self.low <= n <= self.high for n in numbers) and len(set(numbers)) == len(numbers)
+        return None if ok else f"distinct integers in [{self.low}, {self.high}] joined by +, e.g. 2+4+6+8"
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("+"))
+
+
+@dataclass(frozen=True)
+class KMeansData(ImageData):
+    """images / image_size / n_train: what a ``trained`` encoder trains on (``ImageData``); canvas_size: the
+    side of the clustered images; objects / object_size / n_masked: the masked images that are scored."""
+
+    images: str = setting(PHOTOS, OneOf((PHOTOS, *TORCHVISION_SOURCES), prefixes=("folder:",)))
+    image_size: int = setting(64, Interval(8, 512))
+    n_train: int = setting(5000, Interval(0, 10**7))
+    canvas_size: int = setting(128, Interval(16, 1024))
+    objects: str = setting("texture", OneOf(OBJECT_FILLS))
+    object_size: int = setting(80, Interval(4, 1024))
+    n_masked: int = setting(64, Interval(1, 100000))
+
+    def cross_problem(self) -> str | None:
+        if self.object_size > self.canvas_size:
+            return f"data.object_size={self.object_size} must be <= data.canvas_size={self.canvas_size}"
+        return super().cross_problem()
+
+
+@dataclass(frozen=True)
+class KMeansConfig:
+    """encoder: trained | file:<path> | torchvision:<weights name>; label: its name in figures (default: the
+    method, or the file name); blocks / ks: block groups and cluster counts, ``+``-separated; normalize:
+    L2-normalize each location's features (cluster by direction); n_init: k-means restarts per image."""
+
+    encoder: str = setting(TRAINED, OneOf((TRAINED,), prefixes=WEIGHTS_PREFIXES))
+    label: str = ""
+    blocks: str = setting("2+3+4", IntList(BLOCKS[0], BLOCKS[-1]))
+    ks: str = setting("2+4+6+8", IntList(2, 64))
+    normalize: bool = True
+    n_init: int = setting(3, Interval(1, 100))
+
+
+@dataclass(frozen=True)
+class KMeansRun(ImageRun):
+    data: KMeansData = field(default_factory=KMeansData)
+    kmeans: KMeansConfig = field(default_factory=KMeansConfig)
+
+    @property
+    def trains_encoder(self) -> bool:
+        return self.kmeans.encoder == TRAINED
+
+
+def data_source(config: KMeansRun, data_root: str | None) -> str:
+    """The sources the run reads; a weights file is loaded here, so a bad one fails before any run."""
+    if not config.trains_encoder:
+        load_weights(config.kmeans.encoder)
+    backgrounds = _backgrounds(config, data_root).source
+    trained_on = f"{load_split(config.data, True, config.seed, data_root).source}+" if config.trains_encoder else ""
+    return f"{trained_on}{backgrounds}+{load_mnist(data_root)[1].source}"
+
+
+def _backgrounds(config: KMeansRun, data_root: str | None):
+    data = config.data
+    per_class = max(1, data.n_masked // 5)
+    return load_natural_images(data.images, False, data.canvas_size, data_root, photos_per_class=per_class, seed=1)
+
+
+def _masked(config: KMeansRun, data_root: str | None) -> MaskedImages:
+    data = config.data
+    digits = load_mnist(data_root)[1].images
+    backgrounds = _backgrounds(config, data_root)
+    return make_masked_objects(backgrounds, digits, data.n_masked, data.object_size, data.objects, seed=config.seed)
+
+
+def _display_photos(config: KMeansRun, data_root: str | None) -> torch.Tensor:
+    if config.data.images == PHOTOS:
+        return photographs(DISPLAY_PHOTOS, config.data.canvas_size)
+    return _backgrounds(config, data_root).images[: len(DISPLAY_PHOTOS)]
+
+
+def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, list[float]]:
+    if not config.trains_encoder:
+        return load_weights(config.kmeans.encoder).to(context.device), []
+    train = load_split(config.data, True, config.seed, context.data_root)
+    result = pretrain(
+        config,
+        TrainImages(train.images),
+        train.labels,
+        context.device,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    return result.encoder, result.history
+
+
+def _as_input(images: torch.Tensor, encoder: torch.nn.Module) -> torch.Tensor:
+    """RGB images for an encoder trained on grey ones (a MultiDigits encoder) become luminance."""
+    if encoder.stem[0].weight.shape[1] == 1 and images.shape[1] == 3:
+        return images.mean(dim=1, keepdim=True)
+    return images
+
+
+def run(config: KMeansRun, context: RunContext) -> RunOutcome:
+    km = config.kmeans
+    blocks, ks = parse_ints(km.blocks), parse_ints(km.ks)
+    encoder, history = _encoder(config, context)
+    masked = _masked(config, context.data_root)
+    display = torch.cat([_display_photos(config, context.data_root), masked.images[:N_DISPLAY_MASKED]])
+    images = _as_input(torch.cat([display, masked.images]), encoder)
+    start = time.perf_counter()
+    features = block_feature_maps(encoder, images, blocks, context.device)
+    features_s = time.perf_counter() - start
+    sources = {"": features, "pixels_": pixel_maps(images, {b: tuple(m.shape[-2:]) for b, m in features.items()})}
+    metrics, maps = {}, {}
+    start = time.perf_counter()
+    n_display, canvas = len(display), config.data.canvas_size
+    for prefix, source in sources.items():
+        for b in blocks:
+            for k in ks:
+                clusters = cluster_maps(source[b], k, config.seed, km.normalize, km.n_init)
+                scores = mask_scores(upsample(clusters[n_display:], canvas), masked.masks)
+                metrics.update({f"{prefix}{name}_b{b}_k{k}": value for name, value in scores.items()})
+                maps[f"{prefix or 'encoder_'}b{b}_k{k}"] = clusters[:n_display].numpy().astype(np.uint8)
+    metrics["kmeans_s"] = time.perf_counter() - start
+    metrics["features_s"] = features_s
+    if context.outputs is not None:
+        display_masks = torch.zeros(n_display, canvas, canvas, dtype=torch.bool)
+        display_masks[-N_DISPLAY_MASKED:] = masked.masks[:N_DISPLAY_MASKED]
+        arrays = {"images": (display * 255).round().to(torch.uint8).numpy(), "masks": display_masks.numpy()}
+        save_maps(context.outputs / analysis.MAPS_FILE, arrays | maps)
+    return RunOutcome(metrics, history)
+
+
+def save_maps(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    replace_atomically(path, write)
+
+
+TRAINED_VARIANTS = tuple({"method.name": m} for m in ("simclr", "supervised", "random"))
+PRESETS = {
+    "smoke": Preset(
+        base={
+            **SMOKE_RESNET,
+            "data.image_size": 32,
+            "data.n_train": 160,
+            "data.canvas_size": 48,
+            "data.object_size": 32,
+            "data.n_masked": 6,
+            "kmeans.ks": "2+4",
+            "kmeans.n_init": 1,
+        },
+        variants=TRAINED_VARIANTS,
+        note="seconds; checks the pipeline only",
+    ),
+    "quick": Preset(
+        base={
+            **QUICK_RESNET,
+            "model.width": 16,
+            "data.image_size": 64,
+            "data.n_train": 5000,
+            "data.canvas_size": 128,
+            "data.object_size": 80,
+            "data.n_masked": 64,
+            "optim.epochs": 8,
+            "loss.temperature": 0.2,
+        },
+        variants=TRAINED_VARIANTS,
+        note="2-core CPU: ResNet-18 width 16 (stride-2 stem) trained on 64 px crops of the ten offline "
+        "photographs, maps on 128 px images, 64 masked images scored",
+    ),
+    "paper": Preset(
+        base={
+            "data.images": "folder:data/imagenet",
+            "data.canvas_size": 224,
+            "data.object_size": 144,
+            "data.n_masked": 500,
+        },
+        variants=(
+            {"kmeans.encoder": "file:data/weights/resnet50-1x.pth", "kmeans.label": "SimCLR ResNet-50 (1x)"},
+            {"kmeans.encoder": "file:data/weights/resnet50-2x.pth", "kmeans.label": "SimCLR ResNet-50 (2x)"},
+            {"kmeans.encoder": "torchvision:ResNet50_Weights.IMAGENET1K_V1", "kmeans.label": "supervised ResNet-50"},
+        ),
+        note="paper scale: SimCLR ResNet-50 1x / 2x converted from the official TensorFlow checkpoints "
+        "(data/weights/resnet50-{1x,2x}.pth) and torchvision's supervised ResNet-50, on ImageNet (or COCO) "
+        "images as an ImageFolder under data/imagenet, 224 px",
+    ),
+}
+
+EXPERIMENT = Experiment(
+    name="kmeans_features",
+    figure_title="Sec. 2, k-means on intermediate features (SimCLR vs supervised vs raw pixels)",
+    config_cls=KMeansRun,
+    presets=PRESETS,
+    run=run,
+    data_source=data_source,
+    figure=analysis.figure,
+    claim_check=analysis.claim_check,
+)
