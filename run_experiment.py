@@ -64,6 +64,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plot-only", action="store_true", help="rebuild table, figure and claim without training")
     parser.add_argument("--compare-to", type=Path, default=None, help="also print the claim check stored there")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--keep-encoders",
+        action="store_true",
+        help="save each trained ResNet as runs/<run-id>.encoder.pt, e.g. for --set kmeans.encoder=file:<that path>",
+    )
     return parser.parse_args(argv)
 
 
@@ -157,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint, outputs=outputs))
 
         try:
-            run_sweep(experiment.name, args.preset, planned, run_one, runs_dir, device)
+            run_sweep(
+                experiment.name, args.preset, planned, run_one, runs_dir, device, keep_encoders=args.keep_encoders
+            )
         except KeyboardInterrupt:
             print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
             return 130

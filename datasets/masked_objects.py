@@ -6,6 +6,8 @@ an MNIST digit resized to ``object_size``, thresholded at 0.5 and thickened (max
 
 * ``texture``: a crop of another photograph (another class), so the object differs from the background by
   texture and colour statistics, not by being bright: raw pixels cannot simply threshold it;
+* ``matched``: the same, with the crop's per-channel mean and standard deviation set to the background's, so
+  the object has the background's colour statistics and only texture tells it apart;
 * ``digit``: white, as in DigitOnImageNet (a bright object, easy for raw pixels).
 
 Everything is vectorized over the batch (one paste for all masks).
@@ -23,7 +25,7 @@ from datasets.labelled import seeded_generator
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError, check_choice, check_int_range
 
-OBJECT_FILLS = ("texture", "digit")
+OBJECT_FILLS = ("texture", "matched", "digit")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ def silhouettes(digits: torch.Tensor, size: int) -> torch.Tensor:
     return F.max_pool2d(shapes[:, None].float(), kernel, stride=1, padding=kernel // 2)[:, 0] > 0.5
 
 
+def match_statistics(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) images with each channel's mean and standard deviation set to ``reference``'s, clipped."""
+    mean, std = images.mean(dim=(2, 3), keepdim=True), images.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
+    target_mean, target_std = reference.mean(dim=(2, 3), keepdim=True), reference.std(dim=(2, 3), keepdim=True)
+    return ((images - mean) / std * target_std + target_mean).clamp(0, 1)
+
+
 def make_masked_objects(
     backgrounds: ImageSplit, digits: torch.Tensor, n_images: int, object_size: int, fill: str, seed: int
 ) -> MaskedImages:
@@ -49,15 +58,15 @@ def make_masked_objects(
     if not 2 <= object_size <= canvas:
         raise InvalidParameterError(f"object_size={object_size} must be in [2, {canvas}] (the image side)")
     n_classes = int(backgrounds.labels.max()) + 1
-    if fill == "texture" and n_classes < 2:
-        raise InvalidParameterError("fill='texture' needs backgrounds of two or more classes")
+    if fill != "digit" and n_classes < 2:
+        raise InvalidParameterError(f"fill={fill!r} needs backgrounds of two or more classes")
     generator = seeded_generator(seed)
     chosen = torch.randint(len(backgrounds), (n_images,), generator=generator)
     images = backgrounds.images[chosen].clone()
     shapes = silhouettes(digits[torch.randint(len(digits), (n_images,), generator=generator)], object_size)
     corners = torch.randint(canvas - object_size + 1, (n_images, 1, 2), generator=generator)
     masks = paste(torch.zeros(n_images, 1, canvas, canvas), shapes[:, None].float(), corners)[:, 0] > 0.5
-    if fill == "texture":  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
+    if fill in ("texture", "matched"):  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
         labels = (
             backgrounds.labels[chosen] + torch.randint(1, n_classes, (n_images,), generator=generator)
         ) % n_classes
@@ -66,6 +75,8 @@ def make_masked_objects(
         within = (torch.rand(n_images, generator=generator) * counts[labels]).long()
         pick = torch.argsort(backgrounds.labels, stable=True)[starts[labels] + within]
         objects = backgrounds.images[pick]
+        if fill == "matched":
+            objects = match_statistics(objects, images)
     else:
         objects = torch.ones_like(images)
     images = torch.where(masks[:, None], objects, images)

@@ -25,7 +25,7 @@ import torch
 from analysis import kmeans_features as analysis
 from analysis.kmeans import cluster_maps, mask_scores, upsample
 from analysis.tables import replace_atomically
-from datasets import load_mnist, load_natural_images
+from datasets import load_mnist, load_natural_images, make_multidigit
 from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_objects
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES, photographs
 from experiments.image_data import ImageData, ImageRun, load_split
@@ -40,6 +40,8 @@ from training.rules import Interval, OneOf, setting
 TRAINED = "trained"
 DISPLAY_PHOTOS = ("chelsea", "coffee", "astronaut")  # a cat's face for the paper's dog's face
 N_DISPLAY_MASKED = 3
+MULTIDIGIT = "multidigit"  # MultiDigits canvases (for an encoder trained on them), digit boxes as the mask
+MULTIDIGIT_COUNT = 4
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,29 @@ def parse_ints(text: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class NameList:
+    """A ``+``-separated list of distinct names from ``choices``."""
+
+    choices: tuple[str, ...]
+
+    def __call__(self, value: str) -> str | None:
+        names = value.split("+")
+        ok = all(n in self.choices for n in names) and len(set(names)) == len(names)
+        return None if ok else f"distinct names from {', '.join(self.choices)} joined by +, e.g. texture+matched"
+
+
+@dataclass(frozen=True)
 class KMeansData(ImageData):
     """images / image_size / n_train: what a ``trained`` encoder trains on (``ImageData``); canvas_size: the
-    side of the clustered images; objects / object_size / n_masked: the masked images that are scored."""
+    side of the clustered images; objects: the sets of masked images scored, ``+``-separated (fills of
+    ``datasets/masked_objects.py``, or ``multidigit``: MultiDigits canvases with four ``object_size`` digits,
+    their boxes as the mask), ``n_masked`` images each; the first set's images are the ones shown."""
 
     images: str = setting(PHOTOS, OneOf((PHOTOS, *TORCHVISION_SOURCES), prefixes=("folder:",)))
     image_size: int = setting(64, Interval(8, 512))
     n_train: int = setting(5000, Interval(0, 10**7))
     canvas_size: int = setting(128, Interval(16, 1024))
-    objects: str = setting("texture", OneOf(OBJECT_FILLS))
+    objects: str = setting("texture+matched", NameList((*OBJECT_FILLS, MULTIDIGIT)))
     object_size: int = setting(80, Interval(4, 1024))
     n_masked: int = setting(64, Interval(1, 100000))
 
@@ -109,9 +125,10 @@ def data_source(config: KMeansRun, data_root: str | None) -> str:
     """The sources the run reads; a weights file is loaded here, so a bad one fails before any run."""
     if not config.trains_encoder:
         load_weights(config.kmeans.encoder)
-    backgrounds = _backgrounds(config, data_root).source
-    trained_on = f"{load_split(config.data, True, config.seed, data_root).source}+" if config.trains_encoder else ""
-    return f"{trained_on}{backgrounds}+{load_mnist(data_root)[1].source}"
+    sources = [load_split(config.data, True, config.seed, data_root).source] if config.trains_encoder else []
+    if config.data.objects != MULTIDIGIT:  # photograph backgrounds
+        sources.append(_backgrounds(config, data_root).source)
+    return "+".join([*sources, load_mnist(data_root)[1].source])
 
 
 def _backgrounds(config: KMeansRun, data_root: str | None):
@@ -120,17 +137,46 @@ def _backgrounds(config: KMeansRun, data_root: str | None):
     return load_natural_images(data.images, False, data.canvas_size, data_root, photos_per_class=per_class, seed=1)
 
 
-def _masked(config: KMeansRun, data_root: str | None) -> MaskedImages:
+def _masked(config: KMeansRun, objects: str, data_root: str | None) -> MaskedImages:
+    """One set of scored images (for ``multidigit``, three more at the end to show)."""
     data = config.data
-    digits = load_mnist(data_root)[1].images
+    digits = load_mnist(data_root)[1]
+    if objects == MULTIDIGIT:
+        n_images = data.n_masked + len(DISPLAY_PHOTOS)
+        canvases = make_multidigit(
+            digits, n_images, MULTIDIGIT_COUNT, data.canvas_size, data.object_size, "random", config.seed
+        )
+        return MaskedImages(
+            canvases.images.expand(-1, 3, -1, -1), box_masks(canvases.targets["boxes"], data.canvas_size)
+        )
     backgrounds = _backgrounds(config, data_root)
-    return make_masked_objects(backgrounds, digits, data.n_masked, data.object_size, data.objects, seed=config.seed)
+    return make_masked_objects(backgrounds, digits.images, data.n_masked, data.object_size, objects, config.seed)
 
 
-def _display_photos(config: KMeansRun, data_root: str | None) -> torch.Tensor:
+def box_masks(boxes: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, K, 4) boxes (x0, y0, x1, y1), end exclusive -> (N, size, size) bool union of the boxes."""
+    coords = torch.arange(size)
+    inside_x = (coords >= boxes[..., 0, None]) & (coords < boxes[..., 2, None])  # (N, K, size)
+    inside_y = (coords >= boxes[..., 1, None]) & (coords < boxes[..., 3, None])
+    return (inside_y[..., :, None] & inside_x[..., None, :]).any(dim=1)
+
+
+def _display(config: KMeansRun, objects: str, masked: MaskedImages, data_root: str | None) -> MaskedImages:
+    """Three whole images (photographs, a folder's first test images, or more MultiDigits canvases) and the
+    first three masked images, with their masks (none for photographs)."""
+    shown = slice(0, N_DISPLAY_MASKED)
+    if objects == MULTIDIGIT:
+        extra = slice(config.data.n_masked, None)
+        return MaskedImages(
+            torch.cat([masked.images[extra], masked.images[shown]]),
+            torch.cat([masked.masks[extra], masked.masks[shown]]),
+        )
     if config.data.images == PHOTOS:
-        return photographs(DISPLAY_PHOTOS, config.data.canvas_size)
-    return _backgrounds(config, data_root).images[: len(DISPLAY_PHOTOS)]
+        whole = photographs(DISPLAY_PHOTOS, config.data.canvas_size)
+    else:
+        whole = _backgrounds(config, data_root).images[: len(DISPLAY_PHOTOS)]
+    no_mask = torch.zeros(len(whole), *masked.masks.shape[1:], dtype=torch.bool)
+    return MaskedImages(torch.cat([whole, masked.images[shown]]), torch.cat([no_mask, masked.masks[shown]]))
 
 
 def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, list[float]]:
@@ -159,29 +205,32 @@ def run(config: KMeansRun, context: RunContext) -> RunOutcome:
     km = config.kmeans
     blocks, ks = parse_ints(km.blocks), parse_ints(km.ks)
     encoder, history = _encoder(config, context)
-    masked = _masked(config, context.data_root)
-    display = torch.cat([_display_photos(config, context.data_root), masked.images[:N_DISPLAY_MASKED]])
-    images = _as_input(torch.cat([display, masked.images]), encoder)
+    sets = config.data.objects.split("+")
+    masked = {name: _masked(config, name, context.data_root) for name in sets}
+    display = _display(config, sets[0], masked[sets[0]], context.data_root)
+    n_display, n_masked, canvas = len(display.images), config.data.n_masked, config.data.canvas_size
+    scored = [m.images[:n_masked] for m in masked.values()]
+    images = _as_input(torch.cat([display.images, *scored]), encoder)
     start = time.perf_counter()
     features = block_feature_maps(encoder, images, blocks, context.device)
     features_s = time.perf_counter() - start
     sources = {"": features, "pixels_": pixel_maps(images, {b: tuple(m.shape[-2:]) for b, m in features.items()})}
     metrics, maps = {}, {}
     start = time.perf_counter()
-    n_display, canvas = len(display), config.data.canvas_size
     for prefix, source in sources.items():
         for b in blocks:
             for k in ks:
                 clusters = cluster_maps(source[b], k, config.seed, km.normalize, km.n_init)
-                scores = mask_scores(upsample(clusters[n_display:], canvas), masked.masks)
-                metrics.update({f"{prefix}{name}_b{b}_k{k}": value for name, value in scores.items()})
                 maps[f"{prefix or 'encoder_'}b{b}_k{k}"] = clusters[:n_display].numpy().astype(np.uint8)
+                for i, name in enumerate(sets):
+                    own = clusters[n_display + i * n_masked : n_display + (i + 1) * n_masked]
+                    scores = mask_scores(upsample(own, canvas), masked[name].masks[:n_masked])
+                    metrics.update({f"{name}_{prefix}{metric}_b{b}_k{k}": v for metric, v in scores.items()})
     metrics["kmeans_s"] = time.perf_counter() - start
     metrics["features_s"] = features_s
     if context.outputs is not None:
-        display_masks = torch.zeros(n_display, canvas, canvas, dtype=torch.bool)
-        display_masks[-N_DISPLAY_MASKED:] = masked.masks[:N_DISPLAY_MASKED]
-        arrays = {"images": (display * 255).round().to(torch.uint8).numpy(), "masks": display_masks.numpy()}
+        pixels = (display.images * 255).round().to(torch.uint8).numpy()
+        arrays = {"images": pixels, "masks": display.masks.numpy()}
         save_maps(context.outputs / analysis.MAPS_FILE, arrays | maps)
     return RunOutcome(metrics, history)
 

@@ -25,6 +25,7 @@ import torch
 
 from experiments.config import SCHEMA
 from experiments.spec import PlannedRun, RunOutcome
+from training.encoder_files import encoder_from_checkpoint
 
 
 def _git(*args: str) -> str:
@@ -145,11 +146,14 @@ def run_sweep(
     runs_dir: Path,
     device: torch.device,
     log: Callable[[str], None] = print,
+    keep_encoders: bool = False,
 ) -> list[Path]:
     """Run every planned run not yet finished in ``runs_dir``; returns the paths of the records it wrote.
 
     ``run_one(run, checkpoint_path)`` trains and evaluates; an exception inside it (divergence, a bad
-    combination only the data reveals) is recorded as a failed run and the sweep goes on.
+    combination only the data reveals) is recorded as a failed run and the sweep goes on. With
+    ``keep_encoders``, a finished run's trained ResNet is saved as ``<run-id>.encoder.pt`` (the suite's
+    encoder file, ``training/encoder_files.py``) for ``kmeans_features`` and other analyses.
     """
     runs_dir.mkdir(parents=True, exist_ok=True)
     written, commit, env = [], git_commit(), environment(device)
@@ -187,6 +191,11 @@ def run_sweep(
                 record.update(status="failed", error=message, traceback=traceback.format_exc(), metrics={}, history=[])
                 log(f"{label}: FAILED: {message}")
             record["wall_time_s"] = round(time.time() - start, 2)
+            if keep_encoders and record["status"] == "ok" and checkpoint.exists():
+                model = run.config.model
+                kept = runs_dir / f"{run.run_id}.encoder.pt"
+                if encoder_from_checkpoint(checkpoint, model.encoder, model.stem_stride, kept):
+                    log(f"{label}: encoder kept in {kept}")
             write_json_atomically(record, path)
             checkpoint.unlink(missing_ok=True)
             written.append(path)

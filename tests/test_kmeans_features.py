@@ -1,0 +1,244 @@
+"""kmeans_features: block feature maps, encoder files, k-means and mask scores, masked images, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+import run_experiment
+from analysis.kmeans import cluster_maps, mask_scores, object_iou, upsample
+from analysis.kmeans_features import PIXELS, claim_check, scores
+from datasets import InvalidParameterError
+from datasets.masked_objects import make_masked_objects, silhouettes
+from datasets.sources import ImageSplit
+from training.encoder_files import (
+    EncoderWeightsError,
+    load_encoder_file,
+    load_weights,
+    save_encoder,
+    torchvision_state_dict,
+)
+from training.encoders import ResNetEncoder
+from training.features import block_feature_maps, pixel_maps
+
+
+def _args(out, mnist_root, *extra: str) -> list[str]:
+    args = ["kmeans_features", "--preset", "smoke", "--out", str(out), "--no-progress", "--device", "cpu", *extra]
+    return args + (["--data-root", mnist_root] if mnist_root else [])
+
+
+# ------------------------------------------------------------------------------------------- feature maps
+def test_block_feature_maps_are_the_block_group_outputs():
+    torch.manual_seed(0)
+    encoder = ResNetEncoder("resnet18", 3, 8, "small", 2).eval()
+    images = torch.rand(5, 3, 64, 64)
+    maps = block_feature_maps(encoder, images, (2, 3, 4), torch.device("cpu"), batch_size=2)
+    with torch.no_grad():
+        stages = encoder.stages(images)
+    for block in (2, 3, 4):
+        torch.testing.assert_close(maps[block], stages[block - 1])
+    assert [tuple(maps[b].shape[-2:]) for b in (2, 3, 4)] == [(16, 16), (8, 8), (4, 4)]
+    pixels = pixel_maps(images, {4: (4, 4)})[4]
+    torch.testing.assert_close(pixels[0, :, 0, 0], images[0, :, :16, :16].mean(dim=(1, 2)))
+    with pytest.raises(InvalidParameterError, match="block 5 does not exist"):
+        block_feature_maps(encoder, images, (5,), torch.device("cpu"))
+
+
+# ------------------------------------------------------------------------------------------ encoder files
+def _torchvision_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The test's own inverse renaming: suite keys -> torchvision keys, plus a classifier."""
+    out = {}
+    for key, value in state.items():
+        key = key.replace("stem.0.", "conv1.").replace("stem.1.", "bn1.")
+        if key.startswith("layers."):
+            _, index, rest = key.split(".", 2)
+            key = f"layer{int(index) + 1}.{rest}"
+        out[key] = value
+    return out | {"fc.weight": torch.zeros(10, 4), "fc.bias": torch.zeros(10)}
+
+
+def test_a_torchvision_resnet_state_dict_loads_with_identical_features(tmp_path):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(num_classes=10)
+    with torch.no_grad():  # non-trivial BN statistics, so a wrong mapping shows
+        for module in reference.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2)
+    torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
+    encoder = load_encoder_file(tmp_path / "resnet18.pth")
+    reference.fc = nn.Identity()
+    images = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(images), reference.eval()(images))
+
+
+def test_a_converted_simclr_checkpoint_loads_at_its_width(tmp_path):
+    """The converter's file: a wider ResNet-50 under "state_dict", written with DDP's "module." prefix."""
+    torch.manual_seed(1)
+    wide = ResNetEncoder("resnet50", 3, 16, "imagenet").eval()  # width 16 stands in for 64 * w
+    converted = {f"module.{k}": v for k, v in _torchvision_names(wide.state_dict()).items()}
+    torch.save({"state_dict": converted, "epoch": 100}, tmp_path / "resnet50-x.pth")
+    encoder = load_weights(f"file:{tmp_path / 'resnet50-x.pth'}")
+    assert encoder.feature_dim == wide.feature_dim == 16 * 8 * 4
+    images = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(images), wide(images))
+
+
+def test_the_suite_encoder_file_round_trips(tmp_path):
+    encoder = ResNetEncoder("resnet18", 1, 4, "small", 2).eval()
+    save_encoder(encoder, "resnet18", "small", 2, tmp_path / "e.pt")
+    loaded = load_encoder_file(tmp_path / "e.pt")
+    images = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(images), encoder(images))
+
+
+def test_bad_weights_give_one_line_errors(tmp_path):
+    state = _torchvision_names(ResNetEncoder("resnet18", 3, 8, "imagenet").state_dict())
+    del state["layer2.0.conv1.weight"]
+    state["layer9.extra"] = torch.zeros(1)
+    torch.save(state, tmp_path / "mismatch.pth")
+    (tmp_path / "garbage.pth").write_bytes(b"not a torch file")
+    torch.save({"optimizer": {"lr": 1}}, tmp_path / "no_tensors.pth")
+    cases = {
+        "missing.pth": "does not exist",
+        "garbage.pth": "cannot be read as a PyTorch file",
+        "mismatch.pth": "missing layers.1.0.conv1.weight; unexpected layers.8.extra",
+        "no_tensors.pth": "holds no state dict of tensors",
+    }
+    for name, message in cases.items():
+        with pytest.raises(EncoderWeightsError, match=message) as error:
+            load_weights(f"file:{tmp_path / name}")
+        assert "\n" not in str(error.value)
+    with pytest.raises(EncoderWeightsError, match="torchvision weights 'NoSuch_Weights.X' are unknown"):
+        torchvision_state_dict("NoSuch_Weights.X")
+
+
+# ------------------------------------------------------------------------------------- k-means and scores
+def test_mask_scores_against_hand_computed_cases():
+    mask = torch.zeros(1, 8, 8, dtype=torch.bool)
+    mask[0, 2:6, 2:6] = True
+    exact = mask.long()
+    assert mask_scores(exact, mask) == pytest.approx({"ari": 1.0, "iou": 1.0})
+    assert mask_scores(1 - exact, mask) == pytest.approx({"ari": 1.0, "iou": 1.0})  # labels are arbitrary
+    parts = exact.clone()
+    parts[0, 2:4, 2:6] = 2  # the object split in two clusters: still the object, but not one group
+    split = mask_scores(parts, mask)
+    assert split["iou"] == 1.0 and split["ari"] < 1.0
+    # a cluster covering the object and 16 background pixels is mostly object (16 of 32): not object
+    blob = torch.zeros(1, 8, 8, dtype=torch.long)
+    blob[0, 2:6, 0:8] = 1
+    assert object_iou(blob[0].numpy(), mask[0].numpy()) == 0.0
+    blob[0, 2:6, 1:7] = 1
+    blob[0, 2:6, [0, 7]] = 0
+    assert object_iou(blob[0].numpy(), mask[0].numpy()) == pytest.approx(16 / 24)  # 16 on, 24 in the union
+    noise = torch.randint(0, 4, (20, 8, 8), generator=torch.Generator().manual_seed(0))
+    assert abs(mask_scores(noise, mask.expand(20, -1, -1))["ari"]) < 0.05
+
+
+def test_cluster_maps_find_two_separated_groups_and_upsample():
+    features = torch.randn(3, 4, 6, 6, generator=torch.Generator().manual_seed(0)) * 0.01
+    features[:, 0, :3] += 1.0  # top half points one way, bottom half another
+    features[:, 1, 3:] += 1.0
+    maps = cluster_maps(features, 2, seed=0)
+    truth = torch.zeros(6, 6, dtype=torch.bool)
+    truth[:3] = True
+    for image in maps:
+        assert mask_scores(image[None], truth[None])["ari"] == 1.0
+    big = upsample(maps, 12)
+    assert big.shape == (3, 12, 12) and torch.equal(big[:, ::2, ::2], maps)
+    with pytest.raises(ValueError, match="k=1 must be >= 2"):
+        cluster_maps(features, 1, seed=0)
+
+
+# ------------------------------------------------------------------------------------------ masked images
+def test_masked_objects_are_seeded_and_the_mask_says_which_pixels_changed(mnist):
+    generator = torch.Generator().manual_seed(0)
+    colours = torch.rand(4, 3, 1, 1, generator=generator).expand(-1, -1, 32, 32).repeat(2, 1, 1, 1)
+    backgrounds = ImageSplit(colours.clone(), torch.arange(8) % 4, "colours", tuple("abcd"))
+    digits = mnist[1].images[:50]
+    first, again = (make_masked_objects(backgrounds, digits, 10, 20, "texture", seed=3) for _ in range(2))
+    assert torch.equal(first.images, again.images) and torch.equal(first.masks, again.masks)
+    assert 0.05 < first.masks.float().mean() < 0.5
+    for image, mask in zip(first.images, first.masks):
+        background, inside = image[:, ~mask], image[:, mask]
+        assert (background == background[:, :1]).all()  # one flat background colour outside the mask
+        assert (inside == inside[:, :1]).all() and not torch.equal(inside[:, 0], background[:, 0])  # another inside
+    white = make_masked_objects(backgrounds, digits, 4, 20, "digit", seed=3)
+    assert (white.images.permute(1, 0, 2, 3)[:, white.masks] == 1).all()
+    assert silhouettes(digits[:2], 20).shape == (2, 20, 20)
+    with pytest.raises(InvalidParameterError, match="object_size=40 must be in"):
+        make_masked_objects(backgrounds, digits, 4, 40, "digit", seed=0)
+
+
+# ----------------------------------------------------------------------------------- claim and the table
+def _frame(iou: dict[str, dict[int, float]], matched_pixels: float = 0.2) -> pd.DataFrame:
+    """Runs scored on two sets: ``texture`` with raw pixels at 0.2, ``matched`` at ``matched_pixels``."""
+    rows = []
+    for method, by_block in iou.items():
+        row = {"run_id": method, "kmeans.encoder": "trained", "kmeans.label": None, "method.name": method}
+        for objects, pixels in (("texture", 0.2), ("matched", matched_pixels)):
+            for block, value in by_block.items():
+                for k in (2, 4):
+                    row |= {f"{objects}_iou_b{block}_k{k}": value, f"{objects}_ari_b{block}_k{k}": value / 2}
+                    row |= {f"{objects}_pixels_iou_b{block}_k{k}": pixels, f"{objects}_pixels_ari_b{block}_k{k}": 0}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+GOOD = {"simclr": {2: 0.3, 4: 0.5}, "supervised": {2: 0.3, 4: 0.52}, "random": {2: 0.2, 4: 0.25}}
+
+
+def test_claim_verdicts_follow_the_numbers():
+    good = _frame(GOOD)
+    assert claim_check(good).supported is True
+    assert claim_check(_frame(GOOD, matched_pixels=0.6)).supported is False  # one set fails
+    flat = _frame({"simclr": {2: 0.5, 4: 0.5}, "supervised": {2: 0.3, 4: 0.52}, "random": {2: 0.2, 4: 0.25}})
+    assert claim_check(flat).supported is False and "does not rise" in claim_check(flat).summary
+    nothing = _frame({"simclr": {2: 0.3, 4: 0.25}, "supervised": {2: 0.3, 4: 0.26}, "random": {2: 0.2, 4: 0.25}})
+    assert claim_check(nothing).supported is None
+    table = scores(good)
+    assert set(table["encoder"]) == {"simclr", "supervised", "random", PIXELS}
+    assert set(table["objects"]) == {"texture", "matched"}
+    assert table.query("objects == 'matched' and encoder == 'simclr' and block == 4")["iou"].tolist() == [0.5, 0.5]
+
+
+# ------------------------------------------------------------------------------- the experiment, end to end
+def test_kept_encoders_feed_a_file_encoder_run(tmp_path, mnist_root, capsys):
+    assert run_experiment.main(_args(tmp_path / "a", mnist_root, "--keep-encoders")) == 0
+    runs = tmp_path / "a" / "kmeans_features" / "smoke" / "runs"
+    kept = sorted(runs.glob("*.encoder.pt"))
+    assert len(kept) == 2  # SimCLR and supervised; the untrained encoder has no checkpoint to keep
+    maps = np.load(next(runs.glob("*/maps.npz")))
+    assert maps["images"].shape == (6, 3, 48, 48) and maps["encoder_b4_k4"].shape == (6, 3, 3)
+    assert run_experiment.main(_args(tmp_path / "b", mnist_root, "--set", f"kmeans.encoder=file:{kept[0]}")) == 0
+    records = list((tmp_path / "b" / "kmeans_features" / "smoke" / "runs").glob("*.json"))
+    assert len(records) == 1  # the three method variants are one run: a loaded encoder is not trained
+    record = json.loads(records[0].read_text())
+    assert record["history"] == [] and 0 <= record["metrics"]["texture_iou_b4_k4"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("kmeans.ks=1+2", "kmeans.ks='1+2' is not allowed; it must be distinct integers in [2, 64] joined by +"),
+        ("kmeans.blocks=2+5", "kmeans.blocks='2+5' is not allowed; it must be distinct integers in [1, 4]"),
+        ("kmeans.encoder=resnet", "kmeans.encoder='resnet' is not allowed; it must be one of trained, file:<...>"),
+        ("kmeans.encoder=file:/no/such.pth", "weights file '/no/such.pth' does not exist"),
+        ("data.object_size=60", "data.object_size=60 must be <= data.canvas_size=48"),
+        ("data.objects=texture+blobs", "data.objects='texture+blobs' is not allowed; it must be distinct names"),
+    ],
+)
+def test_bad_kmeans_input_is_one_line_before_any_work(setting, message, tmp_path, mnist_root, capsys):
+    assert run_experiment.main(_args(tmp_path, mnist_root, "--set", setting)) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "kmeans_features").exists()
