@@ -10,13 +10,22 @@ OUT ?= reproduced
 # The experiments come from the one registry (experiments/registry.py); override with EXPERIMENTS="a b".
 EXPERIMENTS ?=
 
-.PHONY: test lint reproduce report previews benchmarks clean
+.PHONY: test lint lock reproduce report previews benchmarks clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs the exact versions of requirements.lock (`make lock` regenerates it from requirements-dev.txt).
+$(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements.lock
 	touch $(STAMP)
+
+# Resolve requirements-dev.txt (ranges) around lock-constraints.txt (torch, torchvision) into exact versions
+# for Python 3.11 on every platform, with uv.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile requirements-dev.txt --universal --python-version 3.11 \
+	  -c lock-constraints.txt -o requirements.lock --quiet
 
 test: $(STAMP)
 	@mkdir -p $(DATA_ROOT)
@@ -47,6 +56,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_datasets.py --data-root $(DATA_ROOT)
 	$(PY) benchmarks/bench_losses.py
 	$(PY) benchmarks/bench_training.py --data-root $(DATA_ROOT)
+	$(PY) benchmarks/bench_kmeans.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(OUT)

@@ -11,6 +11,27 @@ from analysis.claims import ClaimCheck
 from analysis.tables import replace_atomically
 
 NOT_RUN = "NOT RUN"
+LOCK_FILE = Path(__file__).resolve().parents[1] / "requirements.lock"
+
+
+def locked_torch(lock: Path = LOCK_FILE) -> str | None:
+    """The torch version ``requirements.lock`` pins (None without a lock or a pin)."""
+    if not lock.exists():
+        return None
+    pins = [
+        line.split("==")[1].split(";")[0].strip()
+        for line in lock.read_text().splitlines()
+        if line.startswith("torch==")
+    ]
+    return pins[0] if pins else None
+
+
+def torch_note(versions: str, locked: str | None) -> str:
+    """``versions`` (comma-separated, as recorded), marked when any differs from the locked release."""
+    if locked is None or versions == "?":
+        return versions
+    differs = any(v.strip().split("+")[0] != locked for v in versions.split(","))
+    return f"{versions} (not the locked {locked}: made before the lock)" if differs else versions
 
 
 def _torch_versions(preset_dir: Path) -> str:
@@ -51,12 +72,18 @@ def render(table: pd.DataFrame, results: Path) -> str:
     lines = [
         "# Reproduction report",
         "",
-        "Written by `make report` from the committed result files; every number is from a real run.",
+        "Written by `make report` from the committed result files; every number is from a real run. The torch",
+        "column says which release made each result and marks results made before `requirements.lock` pinned",
+        "another.",
         "",
-        "| experiment | preset | verdict |",
-        "|---|---|---|",
+        "| experiment | preset | verdict | torch |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| {r.experiment} | {r.preset or '-'} | {r.verdict} |" for r in table.itertuples()]
+    locked = locked_torch()
+    lines += [
+        f"| {r.experiment} | {r.preset or '-'} | {r.verdict} | {torch_note(r.torch, locked) if r.preset else '-'} |"
+        for r in table.itertuples()
+    ]
     for row in table.itertuples():
         lines += ["", f"## {row.experiment}" + (f" ({row.preset})" if row.preset else ""), "", f"*{row.title}*", ""]
         if row.verdict == NOT_RUN:
@@ -65,7 +92,12 @@ def render(table: pd.DataFrame, results: Path) -> str:
         figure = results / row.experiment / row.preset / "figure.png"
         lines += [f"**Claim.** {row.claim}", "", f"**Verdict: {row.verdict}.** {row.summary}", ""]
         lines += ["| number | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in row.numbers.items()]
-        lines += ["", f"torch {row.torch}", "", f"![{row.experiment} {row.preset}]({figure.relative_to(results)})"]
+        lines += [
+            "",
+            f"torch {torch_note(row.torch, locked)}",
+            "",
+            f"![{row.experiment} {row.preset}]({figure.relative_to(results)})",
+        ]
     return "\n".join(lines) + "\n"
 
 

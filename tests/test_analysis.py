@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import digit_on_image, multidigit_count, multidigit_size, randbit
+from analysis.report import REPORT_LOCK
 
 
 def _multidigit_frame(simclr_small: dict[int, float], supervised_sizes: tuple[int, ...]) -> pd.DataFrame:
@@ -161,4 +162,32 @@ def test_a_grid_that_cannot_back_them_removes_an_earlier_figure_and_claim(tmp_pa
     partial = pd.DataFrame({"status": ["ok", "failed"], "x": [1, 2]})
     assert build_report(partial, "quick", tmp_path, figure, randbit.claim_check, complete=False) is None
     assert (tmp_path / "figure.png").read_bytes() == b"new figure" and not (tmp_path / "claim.json").exists()
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != REPORT_LOCK]
+    assert not left  # no temporary file left
+
+
+def test_two_reports_of_one_preset_are_written_one_after_the_other(tmp_path):
+    """While another process holds the report lock, build_report waits, then writes its whole report."""
+    import fcntl
+    import threading
+
+    from analysis.report import build_report
+
+    written = []
+
+    def figure(frame, preset, path):
+        written.append("figure")
+        return path.write_bytes(b"figure")
+
+    finished = pd.DataFrame({"status": ["ok"], "x": [1]})
+    with (tmp_path / REPORT_LOCK).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another writer (a separate open file: flock blocks even in-process)
+        thread = threading.Thread(
+            target=build_report, args=(finished, "quick", tmp_path, figure, randbit.claim_check, False)
+        )
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive() and written == [] and not (tmp_path / "results.csv").exists()
+        fcntl.flock(held, fcntl.LOCK_UN)
+    thread.join(timeout=10)
+    assert written == ["figure"] and (tmp_path / "results.csv").exists()
