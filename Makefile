@@ -36,14 +36,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-# Re-trains every committed quick preset into $(OUT)/ (never over results/) and prints each claim check
-# beside the committed reference numbers.
+# Re-trains every committed quick preset into $(OUT)/ (never over results/), prints each claim check
+# beside the committed reference numbers, and ends with $(OUT)/REPORT.md's verdicts beside the committed ones.
 reproduce: $(STAMP)
 	@mkdir -p $(DATA_ROOT)
 	$(PY) -m datasets preview all --out-dir $(OUT)/previews --data-root $(DATA_ROOT)
 	@for e in $(or $(EXPERIMENTS),$$($(PY) run_experiment.py --names)); do \
 	  $(PY) run_experiment.py $$e --preset quick --out $(OUT) --data-root $(DATA_ROOT) --compare-to results || exit $$?; \
 	done
+	$(PY) run_experiment.py --report --out $(OUT) --compare-to results
 
 # results/REPORT.md: every registered experiment's committed verdicts (NOT RUN where none), from result files only.
 report: $(STAMP)

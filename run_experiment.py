@@ -8,6 +8,7 @@ examples:
   python run_experiment.py multidigit_size --preset quick --print-config
   python run_experiment.py randbit --preset quick --plot-only
   python run_experiment.py --report          # results/REPORT.md: every experiment's verdicts
+  python run_experiment.py --report --out reproduced --compare-to results   # fresh verdicts beside committed
 
 Keys are section.name (sections: data, model, method, loss, augment, optim, eval, and seed); a comma list
 sweeps the key. Finished runs land in <out>/<experiment>/<preset>/runs/<run-id>.json; a re-run skips them
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
-from analysis.reproduction_report import write_report
+from analysis.reproduction_report import comparison, write_report
 from datasets import InvalidParameterError, resolve_data_root
 from experiments.config import run_id, to_yaml
 from experiments.grid import GridRun, build_grid, parse_overrides
@@ -62,7 +63,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", default="results", help="output folder (default: results, the committed one)")
     parser.add_argument("--plot-only", action="store_true", help="rebuild table, figure and claim without training")
-    parser.add_argument("--compare-to", type=Path, default=None, help="also print the claim check stored there")
+    parser.add_argument(
+        "--compare-to",
+        type=Path,
+        default=None,
+        help="also print the claim check stored there (with --report: every verdict beside its committed one)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--keep-encoders",
@@ -135,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.report:
         print(f"wrote {write_report(Path(args.out), figure_titles(), Path(args.out) / 'REPORT.md')}")
+        if args.compare_to is not None:
+            print(comparison(Path(args.out), args.compare_to, figure_titles()), end="")
         return 0
     try:
         if not args.experiment:

@@ -104,3 +104,26 @@ def render(table: pd.DataFrame, results: Path) -> str:
 def write_report(results: Path, experiments: dict[str, str], path: Path) -> Path:
     text = render(verdicts(results, experiments), results)
     return replace_atomically(path, lambda tmp: tmp.write_text(text))
+
+
+def comparison(fresh: Path, committed: Path, experiments: dict[str, str]) -> str:
+    """Markdown: each experiment and preset with its fresh verdict beside the committed one (``make
+    reproduce`` prints it at the end)."""
+    keys = ["experiment", "preset"]
+    merged = pd.merge(
+        verdicts(fresh, experiments)[[*keys, "verdict"]],
+        verdicts(committed, experiments)[[*keys, "verdict"]],
+        on=keys,
+        how="outer",
+        suffixes=("_fresh", "_committed"),
+        sort=False,
+    ).fillna(NOT_RUN)
+    lines = [f"| experiment | preset | fresh ({fresh}) | committed ({committed}) |", "|---|---|---|---|"]
+    for row in merged.itertuples():
+        same = ""
+        if row.verdict_fresh != row.verdict_committed:
+            same = " (not re-run)" if row.verdict_fresh == NOT_RUN else " (differs)"
+        lines.append(
+            f"| {row.experiment} | {row.preset or '-'} | {row.verdict_fresh}{same} | {row.verdict_committed} |"
+        )
+    return "\n".join(lines) + "\n"

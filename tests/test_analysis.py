@@ -138,8 +138,27 @@ def test_report_lists_every_experiment_with_its_verdict_or_not_run(tmp_path):
     text = write_report(
         tmp_path, {"randbit": "RandBit", "kmeans_features": "k-means"}, tmp_path / "REPORT.md"
     ).read_text()
-    assert "| randbit | quick | INCONCLUSIVE |" in text and "| kmeans_features | - | NOT RUN |" in text
+    assert "| randbit | quick | INCONCLUSIVE | 2.9.0 (not the locked" in text
+    assert "| kmeans_features | - | NOT RUN | - |" in text
     assert "torch 2.9.0" in text and "![randbit quick](randbit/quick/figure.png)" in text
+
+
+def test_reproduce_ends_with_fresh_verdicts_beside_the_committed_ones(tmp_path):
+    from analysis.claims import ClaimCheck
+    from analysis.reproduction_report import comparison
+
+    for root, preset, supported in (
+        ("fresh", "quick", False),
+        ("committed", "quick", True),
+        ("committed", "colab", True),
+    ):
+        preset_dir = tmp_path / root / "randbit" / preset
+        preset_dir.mkdir(parents=True)
+        ClaimCheck("c", {}, supported, "s").save(preset_dir / "claim.json")
+    text = comparison(tmp_path / "fresh", tmp_path / "committed", {"randbit": "RandBit", "kmeans_features": "k"})
+    assert "| randbit | quick | NOT SUPPORTED (differs) | SUPPORTED |" in text
+    assert "| randbit | colab | NOT RUN (not re-run) | SUPPORTED |" in text
+    assert "| kmeans_features | - | NOT RUN | NOT RUN |" in text
 
 
 def test_a_grid_that_cannot_back_them_removes_an_earlier_figure_and_claim(tmp_path):
