@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+import torch
+
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
 from analysis.reproduction_report import comparison, write_report
@@ -34,7 +36,7 @@ from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, figure_titles, 
 from experiments.runner import run_sweep
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
-from training.device import resolve_device
+from training.device import resolve_device, resolve_precision
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -115,15 +117,18 @@ def _out_dir(text: str) -> Path:
     return Path(text)
 
 
-def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None) -> list[PlannedRun]:
-    """Each run with the data source it will read (the data is loaded once per distinct data section)."""
+def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, device: torch.device) -> list[PlannedRun]:
+    """Each run with the data source it will read (the data is loaded once per distinct data section) and
+    its training precision resolved for ``device`` (``auto`` becomes fp32 or bf16, and that is recorded)."""
     sources: dict = {}
     planned = []
     for run in grid:
         if run.config.data not in sources:
             sources[run.config.data] = experiment.data_source(run.config, data_root)
         source = sources[run.config.data]
-        planned.append(PlannedRun(run.config, source, run_id(run.config, source, experiment.name), run.label))
+        optim = dataclasses.replace(run.config.optim, precision=resolve_precision(run.config.optim.precision, device))
+        config = dataclasses.replace(run.config, optim=optim)
+        planned.append(PlannedRun(config, source, run_id(config, source, experiment.name), run.label))
     return planned
 
 
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         out = _out_dir(args.out)
         device = resolve_device(args.device)
         data_root = str(resolve_data_root(args.data_root)) if args.data_root else None
-        planned = _plan(experiment, grid, data_root)
+        planned = _plan(experiment, grid, data_root, device)
         preset_dir = out / experiment.name / args.preset
         preset_dir.mkdir(parents=True, exist_ok=True)
     except (ConfigError, InvalidParameterError, ValueError, OSError) as error:

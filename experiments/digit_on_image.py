@@ -135,6 +135,7 @@ PRESETS = {
     ),
     "paper": Preset(
         base={
+            "optim.precision": "auto",
             "data.images": "folder:data/imagenet",
             "data.image_size": 224,
             "data.digit_size": 28,

@@ -42,6 +42,7 @@ QUICK_MNIST = {
 }
 # The paper's CIFAR-10 scale shared with ``batch_size``: ResNet-50, SimCLR's CIFAR augmentation, LARS.
 PAPER_CIFAR = {
+    "optim.precision": "auto",  # bf16 on a GPU
     "data.images": "cifar10",
     "model.encoder": "resnet50",
     "model.width": 64,

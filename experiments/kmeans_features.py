@@ -245,6 +245,7 @@ def save_maps(path: Path, arrays: dict[str, np.ndarray]) -> None:
     replace_atomically(path, write)
 
 
+MULTIDIGIT_ENCODERS = "scratch/multidigit_count/quick/runs"  # where --keep-encoders --out scratch puts them
 TRAINED_VARIANTS = tuple({"method.name": m} for m in ("simclr", "supervised", "random"))
 PRESETS = {
     "smoke": Preset(
@@ -276,6 +277,21 @@ PRESETS = {
         variants=TRAINED_VARIANTS,
         note="2-core CPU: ResNet-18 width 16 (stride-2 stem) trained on 64 px crops of the ten offline "
         "photographs, maps on 128 px images, 64 masked images scored",
+    ),
+    "multidigit": Preset(
+        base={
+            "data.objects": MULTIDIGIT,
+            "data.canvas_size": 112,
+            "data.object_size": 28,
+            "data.n_masked": 64,
+        },
+        variants=(
+            {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/c253ef16b2a5.encoder.pt", "kmeans.label": "SimCLR"},
+            {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/e9a6a6f31c56.encoder.pt", "kmeans.label": "supervised"},
+        ),
+        note="the multidigit_count quick encoders (4 digits, random placement) on MultiDigits canvases, 112 px, 28 px "
+        "digits; first keep them: run_experiment.py multidigit_count --preset quick --set method.name=simclr,"
+        "supervised data.n_digits=4 data.placement=random --keep-encoders --out scratch",
     ),
     "paper": Preset(
         base={

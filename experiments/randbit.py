@@ -113,6 +113,7 @@ PRESETS = {
     ),
     "paper": Preset(
         base={
+            "optim.precision": "auto",
             "data.images": "cifar10",
             "model.encoder": "resnet18",
             "model.width": 64,

@@ -27,6 +27,7 @@ QUICK_RESNET = {  # ResNet-18 at width 8 with a stride-2 stem: what a 2-core CPU
     "eval.probe_epochs": 30,
 }
 PAPER_MULTIDIGITS = {  # the paper's ResNet-18 on 60k MultiDigits images
+    "optim.precision": "auto",  # bf16 on a GPU
     "data.n_train": 60000,
     "model.width": 64,
     "model.stem_stride": 1,

@@ -281,3 +281,20 @@ def test_an_empty_lock_left_behind_does_not_skip_its_run_forever(tmp_path):
 
     run_sweep("fake", "smoke", fake_runs(2), run_one, runs_dir, resolve_device("cpu"), log=lambda _: None)
     assert ran == [0, 1] and sorted(p.name for p in runs_dir.iterdir()) == ["run0.json", "run1.json"]
+
+
+def test_the_resolved_precision_is_recorded_and_part_of_the_run_identity(tmp_path, mnist_root, monkeypatch):
+    import training.device
+
+    monkeypatch.setattr(training.device, "native_bf16", lambda device: False)
+    args = ("--set", "data.n_bits=0", "method.name=simclr")
+    assert run_experiment.main(_args("randbit", tmp_path / "plain", mnist_root, *args)) == 0
+    assert run_experiment.main(_args("randbit", tmp_path / "auto", mnist_root, *args, "optim.precision=auto")) == 0
+    assert run_experiment.main(_args("randbit", tmp_path / "bf16", mnist_root, *args, "optim.precision=bf16")) == 0
+    records = {
+        name: json.loads(next((tmp_path / name).glob("*/smoke/runs/*.json")).read_text())
+        for name in ("plain", "auto", "bf16")
+    }
+    assert records["auto"]["config"]["optim"]["precision"] == "fp32"  # auto on a CPU without bf16 units
+    assert records["auto"]["run_id"] == records["plain"]["run_id"] != records["bf16"]["run_id"]
+    assert records["bf16"]["config"]["optim"]["precision"] == "bf16"

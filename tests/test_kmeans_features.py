@@ -15,7 +15,7 @@ import run_experiment
 from analysis.kmeans import cluster_maps, mask_scores, object_iou, upsample
 from analysis.kmeans_features import PIXELS, claim_check, scores
 from datasets import InvalidParameterError
-from datasets.masked_objects import make_masked_objects, silhouettes
+from datasets.masked_objects import make_masked_objects, match_statistics, silhouettes
 from datasets.sources import ImageSplit
 from training.encoder_files import (
     EncoderWeightsError,
@@ -172,6 +172,13 @@ def test_masked_objects_are_seeded_and_the_mask_says_which_pixels_changed(mnist)
         background, inside = image[:, ~mask], image[:, mask]
         assert (background == background[:, :1]).all()  # one flat background colour outside the mask
         assert (inside == inside[:, :1]).all() and not torch.equal(inside[:, 0], background[:, 0])  # another inside
+    matched = make_masked_objects(backgrounds, digits, 10, 20, "matched", seed=3)
+    assert torch.equal(matched.masks, first.masks)  # the same shapes and places, only the fill differs
+    texture = torch.rand(2, 3, 16, 16, generator=generator) * 0.5
+    reference = torch.rand(2, 3, 16, 16, generator=generator) * 0.2 + 0.4
+    moved = match_statistics(texture, reference)
+    torch.testing.assert_close(moved.mean(dim=(2, 3)), reference.mean(dim=(2, 3)))
+    torch.testing.assert_close(moved.std(dim=(2, 3)), reference.std(dim=(2, 3)))
     white = make_masked_objects(backgrounds, digits, 4, 20, "digit", seed=3)
     assert (white.images.permute(1, 0, 2, 3)[:, white.masks] == 1).all()
     assert silhouettes(digits[:2], 20).shape == (2, 20, 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from experiments.config import RunConfig
 from training.augment import AugmentConfig, augment, color_distort, gaussian_blur
 from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages
+from training.device import resolve_precision
 from training.encoders import ConvN, build_encoder
 from training.evaluate import linear_probe
 from training.heads import projection_head
@@ -204,3 +206,32 @@ def test_linear_probe_separates_separable_features():
         features[:600], labels[torch.randperm(600, generator=generator)], features[600:], labels[600:], epochs=20
     )
     assert shuffled < 0.5
+
+
+def test_precision_auto_resolves_per_device_and_bf16_trains_with_the_loss_in_fp32(monkeypatch):
+    import training.device
+    import training.methods.simclr
+
+    assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
+    monkeypatch.setattr(training.device, "native_bf16", lambda device: True)
+    assert resolve_precision("auto", CPU) == "bf16"
+    monkeypatch.setattr(training.device, "native_bf16", lambda device: False)
+    assert resolve_precision("auto", CPU) == "fp32"
+    with pytest.raises(ValueError, match="precision 'fp16' is unknown"):
+        resolve_precision("fp16", CPU)
+    seen = []
+    real_step = training.methods.simclr.SimCLR.step
+
+    def recording_step(self, views, targets, generator):
+        out = real_step(self, views, targets, generator)
+        seen.append((views[0].is_contiguous(memory_format=torch.channels_last), out.features[0].dtype, out.loss.dtype))
+        return out
+
+    monkeypatch.setattr(training.methods.simclr.SimCLR, "step", recording_step)
+    data = TrainImages(torch.rand(32, 3, 16, 16))
+    settings = dataclasses.replace(_settings(epochs=1), optim=OptimConfig(epochs=1, batch_size=16, precision="bf16"))
+    history = pretrain(settings, data, None, CPU, progress=False).history
+    assert math.isfinite(history[0]) and seen[0] == (True, torch.bfloat16, torch.float32)
+    seen.clear()
+    pretrain(_settings(epochs=1), data, None, CPU, progress=False)
+    assert seen[0] == (False, torch.float32, torch.float32)

@@ -1,4 +1,10 @@
-"""Device choice, seeded generators and mixed precision: bf16 autocast and channels_last on CUDA only."""
+"""Device choice, seeded generators and mixed precision.
+
+Training precision (``optim.precision``): ``fp32``, ``bf16`` (autocast to bfloat16 for the encoder and heads,
+the losses stay fp32, channels_last memory format) or ``auto``, resolved before any run to ``bf16`` where the
+device has native bf16 matrix units (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX) and ``fp32`` elsewhere.
+Feature extraction for the probes uses bf16 autocast on CUDA and fp32 on CPU.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import torch
 from torch import nn
 
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -24,18 +31,44 @@ def device_generator(seed: int, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(int(seed) + 1)
 
 
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA; a no-op on CPU, so CPU runs stay fp32 and bit-reproducible."""
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bf16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16/AMX."""
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.cuda.is_bf16_supported()
+    try:  # oneDNN's own check: AVX512-BF16 or AMX
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` -> ``bf16`` where ``native_bf16(device)``, else ``fp32``; the others unchanged."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is unknown; choose one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision
+
+
+def autocast(device: torch.device, precision: str | None = None) -> contextlib.AbstractContextManager:
+    """bf16 autocast for ``precision="bf16"``; without a precision (feature extraction), bf16 on CUDA only,
+    so CPU features stay fp32 and bit-reproducible."""
+    if precision == "bf16" or (precision is None and device.type == "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
-def prepare(module: nn.Module, device: torch.device) -> nn.Module:
-    """Move to ``device``; channels_last memory format on CUDA, where convolutions prefer it."""
+def _channels_last(device: torch.device, precision: str | None) -> bool:
+    return device.type == "cuda" or precision == "bf16"
+
+
+def prepare(module: nn.Module, device: torch.device, precision: str | None = None) -> nn.Module:
+    """Move to ``device``; channels_last memory format on CUDA and for bf16, where convolutions prefer it."""
     module = module.to(device)
-    return module.to(memory_format=torch.channels_last) if device.type == "cuda" else module
+    return module.to(memory_format=torch.channels_last) if _channels_last(device, precision) else module
 
 
-def as_input(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    return images.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else images
+def as_input(images: torch.Tensor, device: torch.device, precision: str | None = None) -> torch.Tensor:
+    if _channels_last(device, precision):
+        return images.contiguous(memory_format=torch.channels_last)
+    return images

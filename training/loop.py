@@ -70,7 +70,7 @@ def train(
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
-    learner = prepare(_Learner(method, online), device)
+    learner = prepare(_Learner(method, online), device, optim.precision)
     data = data.to(device)
     targets = None if targets is None else targets.to(device)
     online_labels = None if online_labels is None else online_labels.to(device)
@@ -104,10 +104,10 @@ def train(
             index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)
             images = data.load(index, random)
             views = [
-                as_input(data.finish(augment(images, augment_config, random), index), device)
+                as_input(data.finish(augment(images, augment_config, random), index), device, optim.precision)
                 for _ in range(method.n_views)
             ]
-            with autocast(device):
+            with autocast(device, optim.precision):
                 out = method.step(views, None if targets is None else targets[index], random)
             loss = out.loss
             if online is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from training.device import PRECISIONS
 from training.rules import Interval, OneOf, setting
 
 OPTIMIZERS = ("sgd", "adam", "lars")
@@ -19,7 +20,9 @@ REFERENCE_BATCH = 256
 class OptimConfig:
     """The ``optim`` config section. lr is the peak rate (scaled with the batch size by ``lr_scaling``);
     warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and biases under LARS, as
-    in SimCLR). The last incomplete batch is dropped."""
+    in SimCLR). The last incomplete batch is dropped. precision: fp32 | bf16 | auto (``training/device.py``;
+    ``auto`` is resolved to fp32 or bf16 for the device before any run, and the resolved value is what the run
+    records)."""
 
     optimizer: str = setting("adam", OneOf(OPTIMIZERS))
     lr: float = setting(1e-3, Interval(0, 100, open_low=True))
@@ -30,6 +33,7 @@ class OptimConfig:
     epochs: int = setting(10, Interval(1, 100000))
     batch_size: int = setting(256, Interval(2, 1 << 20))
     lr_scaling: str = setting("none", OneOf(LR_SCALINGS))
+    precision: str = setting("fp32", OneOf(PRECISIONS))
 
     @property
     def scaled_lr(self) -> float:
