@@ -139,6 +139,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
 
 def _scores_figure(table: pd.DataFrame) -> plt.Figure:
     sets, blocks = list(table["objects"].unique()), sorted(table["block"].unique())
+    colours = {name: f"C{i}" for i, name in enumerate(table["encoder"].unique())}  # one colour per encoder
     fig, axes = plt.subplots(
         len(sets), len(blocks), figsize=(4 * len(blocks), 3.4 * len(sets) + 0.6), sharey=True, squeeze=False
     )
@@ -147,7 +148,8 @@ def _scores_figure(table: pd.DataFrame) -> plt.Figure:
             ax = axes[row][column]
             shown = table[(table["objects"] == objects) & (table["block"] == block)]
             for name, curve in shown.groupby("encoder", sort=False):
-                ax.plot(curve["k"], curve["iou"], ":" if name == PIXELS else "-", marker="o", label=name)
+                style = {"ls": ":" if name == PIXELS else "-", "color": colours[name], "marker": "o"}
+                ax.plot(curve["k"], curve["iou"], label=name, **style)
             ax.set_title(f"{objects} objects, block {block}", fontsize=10)
             ax.grid(alpha=0.3)
         axes[row][0].set_ylabel("object IoU (majority clusters)")

@@ -66,7 +66,7 @@ def make_masked_objects(
     shapes = silhouettes(digits[torch.randint(len(digits), (n_images,), generator=generator)], object_size)
     corners = torch.randint(canvas - object_size + 1, (n_images, 1, 2), generator=generator)
     masks = paste(torch.zeros(n_images, 1, canvas, canvas), shapes[:, None].float(), corners)[:, 0] > 0.5
-    if fill in ("texture", "matched"):  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
+    if fill != "digit":  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
         labels = (
             backgrounds.labels[chosen] + torch.randint(1, n_classes, (n_images,), generator=generator)
         ) % n_classes
