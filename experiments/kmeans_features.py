@@ -35,45 +35,13 @@ from training.data import TrainImages
 from training.encoder_files import WEIGHTS_PREFIXES, load_weights
 from training.features import BLOCKS, block_feature_maps, pixel_maps
 from training.pretrain import pretrain
-from training.rules import Interval, OneOf, setting
+from training.rules import Interval, IntList, NameList, OneOf, parse_ints, setting
 
 TRAINED = "trained"
 DISPLAY_PHOTOS = ("chelsea", "coffee", "astronaut")  # a cat's face for the paper's dog's face
 N_DISPLAY_MASKED = 3
 MULTIDIGIT = "multidigit"  # MultiDigits canvases (for an encoder trained on them), digit boxes as the mask
 MULTIDIGIT_COUNT = 4
-
-
-@dataclass(frozen=True)
-class IntList:
-    """A ``+``-separated list of integers in [low, high] (``+``, because a comma in ``--set`` sweeps)."""
-
-    low: int
-    high: int
-
-    def __call__(self, value: str) -> str | None:
-        try:
-            numbers = parse_ints(value)
-        except ValueError:
-            numbers = ()
-        ok = numbers and all(self.low <= n <= self.high for n in numbers) and len(set(numbers)) == len(numbers)
-        return None if ok else f"distinct integers in [{self.low}, {self.high}] joined by +, e.g. 2+4+6+8"
-
-
-def parse_ints(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("+"))
-
-
-@dataclass(frozen=True)
-class NameList:
-    """A ``+``-separated list of distinct names from ``choices``."""
-
-    choices: tuple[str, ...]
-
-    def __call__(self, value: str) -> str | None:
-        names = value.split("+")
-        ok = all(n in self.choices for n in names) and len(set(names)) == len(names)
-        return None if ok else f"distinct names from {', '.join(self.choices)} joined by +, e.g. texture+matched"
 
 
 @dataclass(frozen=True)

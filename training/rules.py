@@ -3,6 +3,7 @@
     temperature: float = setting(0.1, Interval(1e-3, 1e3))
     name: str = setting("nt_xent", OneOf(LOSS_NAMES))
 
+``IntList`` / ``NameList`` hold several values in one string, joined by ``+`` (a comma in ``--set`` sweeps).
 ``field_problem(section, name)`` returns what is allowed when the value breaks its rule (None when it is
 fine). Every float must be finite. Types are not checked here: the typed merge of the config (OmegaConf)
 already refuses a ``True`` for a float or ``1.5`` for an int.
@@ -55,6 +56,39 @@ class OneOf:
         if value in allowed or any(value.startswith(p) and len(value) > len(p) for p in self.prefixes):
             return None
         return "one of " + ", ".join((*allowed, *(f"{p}<...>" for p in self.prefixes)))
+
+
+@dataclass(frozen=True)
+class IntList:
+    """A ``+``-separated list of integers in [low, high] (``+``, because a comma in ``--set`` sweeps)."""
+
+    low: int
+    high: int
+
+    def __call__(self, value: str) -> str | None:
+        try:
+            numbers = parse_ints(value)
+        except ValueError:
+            numbers = ()
+        ok = numbers and all(self.low <= n <= self.high for n in numbers) and len(set(numbers)) == len(numbers)
+        return None if ok else f"distinct integers in [{self.low}, {self.high}] joined by +, e.g. 2+4+6+8"
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("+"))
+
+
+@dataclass(frozen=True)
+class NameList:
+    """A ``+``-separated list of distinct names from ``choices``."""
+
+    choices: tuple[str, ...]
+
+    def __call__(self, value: str) -> str | None:
+        names = value.split("+")
+        ok = all(n in self.choices for n in names) and len(set(names)) == len(names)
+        example = "+".join(self.choices[:2])
+        return None if ok else f"distinct names from {', '.join(self.choices)} joined by +, e.g. {example}"
 
 
 Rule = Callable[[Any], "str | None"]
