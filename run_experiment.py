@@ -32,7 +32,7 @@ from analysis.reproduction_report import comparison, write_report
 from datasets import InvalidParameterError, resolve_data_root
 from experiments.config import run_id, to_yaml
 from experiments.grid import GridRun, build_grid, parse_overrides
-from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, figure_titles, get_experiment
+from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
 from experiments.runner import run_sweep
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
@@ -81,7 +81,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _list() -> None:
-    for name in PAPER_EXPERIMENTS:
+    for name in (*PAPER_EXPERIMENTS, *SUITE_EXPERIMENTS):
         if name not in EXPERIMENTS:
             print(f"{name:20s} (planned, not yet implemented)")
             continue

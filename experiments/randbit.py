@@ -59,7 +59,7 @@ def _labelled(split: ImageSplit) -> LabelledImages:
     return LabelledImages(split.images, {"label": split.labels}, split.source)
 
 
-_NOTEBOOK = {
+NOTEBOOK = {  # the official RandBits notebook's model and training
     "model.encoder": "convn",
     "model.head_depth": 2,
     "model.head_hidden": 256,
@@ -77,7 +77,7 @@ _NOTEBOOK = {
 PRESETS = {
     "smoke": Preset(
         base={
-            **_NOTEBOOK,
+            **NOTEBOOK,
             "data.n_train": 256,
             "data.n_test": 128,
             "optim.epochs": 1,
@@ -90,7 +90,7 @@ PRESETS = {
     ),
     "quick": Preset(
         base={
-            **_NOTEBOOK,
+            **NOTEBOOK,
             "loss.name": "nt_xent",
             "data.n_train": 10000,
             "data.n_test": 5000,
@@ -102,7 +102,7 @@ PRESETS = {
     ),
     "colab": Preset(
         base={
-            **_NOTEBOOK,
+            **NOTEBOOK,
             "data.bits": "hash",
             "method.online_probe": True,
             "optim.epochs": 10,

@@ -11,6 +11,7 @@ from experiments import (
     multidigit_count,
     multidigit_size,
     randbit,
+    randbit_methods,
 )
 from experiments.spec import ConfigError, Experiment
 
@@ -25,6 +26,7 @@ PAPER_EXPERIMENTS = (
     "multidigit_size",
     "randbit",
 )
+SUITE_EXPERIMENTS = ("randbit_methods", "color_distortion")  # beyond the paper (PAPER.md section 5)
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -36,13 +38,14 @@ EXPERIMENTS: dict[str, Experiment] = {
         digit_on_image.EXPERIMENT,
         multidigit_size.EXPERIMENT,
         randbit.EXPERIMENT,
+        randbit_methods.EXPERIMENT,
     )
 }
 
 
 def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
-        planned = [e for e in PAPER_EXPERIMENTS if e not in EXPERIMENTS]
+        planned = [e for e in (*PAPER_EXPERIMENTS, *SUITE_EXPERIMENTS) if e not in EXPERIMENTS]
         raise ConfigError(
             f"experiment {name!r} is unknown; choose one of {', '.join(EXPERIMENTS)} "
             f"(planned, not yet implemented: {', '.join(planned)})"
@@ -53,5 +56,5 @@ def get_experiment(name: str) -> Experiment:
 def figure_titles() -> dict[str, str]:
     """Every paper experiment in the paper's order, then the suite's own: id -> figure title ("planned, not
     yet implemented" for one without a module)."""
-    titles = {name: "planned, not yet implemented" for name in PAPER_EXPERIMENTS}
+    titles = {name: "planned, not yet implemented" for name in (*PAPER_EXPERIMENTS, *SUITE_EXPERIMENTS)}
     return titles | {name: experiment.figure_title for name, experiment in EXPERIMENTS.items()}

@@ -39,10 +39,14 @@ class ModelConfig:
 @dataclass(frozen=True)
 class MethodConfig:
     """name: a registered method (``training.methods``); online_probe: train a linear classifier on the
-    detached representation during pretraining (the official RandBits notebook's online accuracy)."""
+    detached representation during pretraining (the official RandBits notebook's online accuracy).
+    Method-specific (only their method reads them): ema, the target / key encoder's momentum (BYOL: its
+    start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives."""
 
     name: str = setting("simclr", OneOf(_method_names))
     online_probe: bool = False
+    ema: float = setting(0.99, Interval(0, 1))
+    queue_size: int = setting(4096, Interval(1, 1 << 20))
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def train(
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
+    method.setup(data.finish(data.images[:2], torch.arange(2)))
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
     learner = prepare(_Learner(method, online), device, optim.precision)
     data = data.to(device)

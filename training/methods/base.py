@@ -49,6 +49,10 @@ class Method(nn.Module):
         """views: ``n_views`` augmented batches (B, C, H, W); targets: the batch's rows of the targets."""
         raise NotImplementedError
 
+    def setup(self, example: torch.Tensor) -> None:
+        """Called once before training (and before a checkpoint is loaded) with a batch shaped like the views
+        (B, C, H, W), for layers whose size depends on the input (the autoencoder's decoder)."""
+
     def after_step(self, progress: float) -> None:
         """Called after every optimizer step with the fraction of training done (EMA targets, queues)."""
 

@@ -1,0 +1,76 @@
+"""Figure and claim check of ``randbit_methods``: linear accuracy vs random bits, one line per method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from analysis.claims import ClaimCheck
+from analysis.plotting import save_figure
+from analysis.randbit import LEARNED_MARGIN
+
+CLAIM = (
+    "Feature suppression by random bits is not SimCLR's alone: BYOL and momentum contrast also fall toward "
+    "chance with many bits, while an autoencoder keeps much more of its accuracy."
+)
+SUPPRESSING = ("simclr", "byol", "moco")  # the contrastive / self-distillation methods
+LABELS = {
+    "simclr": "SimCLR",
+    "byol": "BYOL",
+    "moco": "MoCo v2",
+    "autoencoder": "autoencoder",
+    "supervised": "supervised",
+}
+COLLAPSED = 0.25  # at most this fraction of the 0-bit accuracy above chance is "toward chance"
+GAP = 0.25  # the autoencoder keeps at least this much more of it than the best suppressing method
+
+
+def curves(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """method -> mean ``acc_linear`` indexed by bits (seeds and other axes averaged)."""
+    grouped = frame.groupby(["method.name", "data.n_bits"])["acc_linear"].mean()
+    return {m: grouped.loc[m].sort_index() for m in grouped.index.get_level_values(0).unique()}
+
+
+def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for method, curve in curves(frame).items():
+        style = "-" if method in SUPPRESSING else "--"
+        ax.plot(curve.index, curve.values, style, marker="o", label=LABELS.get(method, method))
+    ax.axhline(frame["chance"].iloc[0], color="0.5", ls=":", label="chance")
+    ax.set_xlabel("number of random bits")
+    ax.set_ylabel("test accuracy (linear probe)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"RandBit across methods ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
+    return save_figure(fig, frame, preset, path)
+
+
+def claim_check(frame: pd.DataFrame) -> ClaimCheck:
+    lines, chance = curves(frame), float(frame["chance"].iloc[0])
+    needed = [*SUPPRESSING, "autoencoder"]
+    if any(m not in lines for m in needed) or len(lines["simclr"]) < 2:
+        return ClaimCheck(CLAIM, {}, None, f"needs {', '.join(needed)} at two or more bit counts")
+    most = int(lines["simclr"].index.max())
+    numbers, kept = {"chance": chance}, {}
+    for method in needed:
+        curve = lines[method]
+        numbers[f"{method} acc @ 0 bits"], numbers[f"{method} acc @ {most} bits"] = curve.iloc[0], curve.loc[most]
+        kept[method] = (curve.loc[most] - chance) / max(curve.iloc[0] - chance, 1e-9)
+        numbers[f"{method} kept fraction @ {most} bits"] = kept[method]
+    weak = [m for m in needed if lines[m].iloc[0] - chance < LEARNED_MARGIN]
+    described = ", ".join(f"{LABELS[m]} {kept[m]:.0%}" for m in needed)
+    summary = f"share of the 0-bit accuracy above chance kept at {most} bits: {described}"
+    if weak:
+        return ClaimCheck(
+            CLAIM, numbers, None, f"{summary}; cannot tell: without bits {', '.join(weak)} learned nothing"
+        )
+    collapse = all(kept[m] <= COLLAPSED for m in SUPPRESSING)
+    robust = kept["autoencoder"] >= max(kept[m] for m in SUPPRESSING) + GAP
+    summary += (
+        f" (supported needs SimCLR, BYOL and MoCo <= {COLLAPSED:.0%} and the autoencoder {GAP:.0%} above them: "
+        f"collapse {'yes' if collapse else 'no'}, autoencoder {'above' if robust else 'not above'})"
+    )
+    return ClaimCheck(CLAIM, numbers, collapse and robust, summary)

@@ -1,0 +1,57 @@
+"""RandBit across methods (paper Sec. 4 / 5, beyond SimCLR): do BYOL, MoCo v2 and an autoencoder also let a few
+random bits suppress the image features?
+
+The RandBit data and run of ``experiments/randbit.py`` (bits appended after augmentation, a linear probe on
+the image class with bits present), swept over the method: SimCLR, BYOL, MoCo v2, an autoencoder, and
+supervised training as the reference. Same encoder and budget as ``randbit``'s quick preset (ConvN, 10k
+MNIST digits, 5 epochs), at one batch size (256) and SimCLR / MoCo temperature (0.1). MoCo's queue holds
+4,096 keys (``method.queue_size``): about 40% of the 10k training images, so that it rarely holds a stale
+key of the query's own image. BYOL's and MoCo's momentum is 0.99 (``method.ema``; BYOL raises it to 1).
+"""
+
+from __future__ import annotations
+
+from analysis import randbit_methods as analysis
+from experiments import randbit
+from experiments.spec import Experiment, Preset
+
+METHODS = ("simclr", "byol", "moco", "autoencoder", "supervised")
+_QUICK = {
+    **randbit.NOTEBOOK,
+    "loss.name": "nt_xent",
+    "loss.temperature": 0.1,
+    "data.n_train": 10000,
+    "data.n_test": 5000,
+    "optim.epochs": 5,
+    "optim.batch_size": 256,
+    "eval.probe_epochs": 30,
+}
+
+PRESETS = {
+    "smoke": Preset(
+        base={**randbit.PRESETS["smoke"].base, "method.queue_size": 128},
+        sweep={"data.n_bits": (0, 10), "method.name": METHODS},
+        note="seconds; checks the pipeline only",
+    ),
+    "quick": Preset(
+        base=_QUICK,
+        sweep={"data.n_bits": (0, 5, 10, 20), "method.name": METHODS},
+        note="2-core CPU: randbit's quick budget (ConvN, 10k MNIST, 5 epochs), batch 256, tau 0.1, five methods",
+    ),
+    "paper": Preset(
+        base={**randbit.PRESETS["paper"].base, "loss.temperature": 0.2, "optim.batch_size": 1024},
+        sweep={"data.n_bits": (0, 5, 10, 15, 20), "method.name": METHODS},
+        note="CIFAR-10 with ResNet-18, randbit's paper budget; for a GPU",
+    ),
+}
+
+EXPERIMENT = Experiment(
+    name="randbit_methods",
+    figure_title="Beyond the paper: RandBit with SimCLR, BYOL, MoCo v2, an autoencoder and supervised training",
+    config_cls=randbit.RandBitRun,
+    presets=PRESETS,
+    run=randbit.run,
+    data_source=randbit.data_source,
+    figure=analysis.figure,
+    claim_check=analysis.claim_check,
+)

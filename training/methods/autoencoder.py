@@ -1,0 +1,44 @@
+"""Autoencoder: the encoder plus a small decoder that reconstructs the augmented view, extra channels (RandBit
+planes) included; loss = mean squared error over every pixel and channel.
+
+Decoder: Linear(feature_dim, hidden) - BN - ReLU - Linear(hidden, C * H * W) - sigmoid (inputs are in
+[0, 1]); it fits any encoder, since it reads only the representation; ``setup`` sizes the last layer
+to the views.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from training.config import TrainingSettings
+from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+
+
+def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(reconstruction.float(), target.float())
+
+
+@register
+class Autoencoder(Method):
+    name = "autoencoder"
+    n_views = 1
+    uses = ("model.encoder", "model.width", "model.stem_stride", "model.head_hidden", *TRAINING_KEYS)
+
+    def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
+        super().__init__(encoder, settings, targets)
+        hidden = settings.model.head_hidden
+        self.decoder = nn.Sequential(
+            nn.Linear(encoder.feature_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)
+        )
+
+    def setup(self, example: torch.Tensor) -> None:
+        """The decoder's output layer, sized to one view (C, H, W)."""
+        self.shape = tuple(example.shape[1:])
+        self.decoder.append(nn.Linear(self.decoder[0].out_features, example[0].numel()))
+
+    def step(self, views: list[torch.Tensor], targets: torch.Tensor | None, generator: torch.Generator) -> StepOutput:
+        features = self.encoder(views[0])
+        reconstruction = torch.sigmoid(self.decoder(features)).view(-1, *self.shape)
+        return StepOutput(reconstruction_loss(reconstruction, views[0]), [features])
