@@ -9,6 +9,8 @@ anchor a has self index s(a) and positive index p(a) = s(a) +- N. Logits are ``q
   paper's decomposition L = L_align + tau * L_LogSumExp (up to the constant -1).
 * LogSumExp term (decoupled NT-Xent, official notebook): mean_a [LSE_k(logits_a) - log d] over the full
   2N x 2N matrix, self and positive included; ``exclude_self`` / ``exclude_positive`` mask them out.
+* IFM (``epsilon``): NT-Xent with the positive made harder by epsilon and the negatives easier (see
+  ``nt_xent``); the loss adds it to plain NT-Xent with a weight.
 * Cross-view NT-Xent (official RandBits notebook): cross-entropy of the n x N matrix z1 @ Z2.T / tau with
   the positive on the diagonal, in both directions, averaged; no same-view negatives.
 
@@ -54,9 +56,20 @@ def _mask(logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return logits.scatter(1, index[:, None], float("-inf"))
 
 
-def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float, gather: bool = False) -> torch.Tensor:
-    """Standard SimCLR NT-Xent over 2n anchors. z1, z2: (n, d). Returns a scalar (mean over anchors)."""
+def nt_xent(
+    z1: torch.Tensor, z2: torch.Tensor, temperature: float, gather: bool = False, epsilon: float = 0.0
+) -> torch.Tensor:
+    """Standard SimCLR NT-Xent over 2n anchors. z1, z2: (n, d). Returns a scalar (mean over anchors).
+
+    ``epsilon``: implicit feature modification (IFM, Robinson et al. 2021, eq. 3): the positive similarity
+    lowered and every negative similarity raised by epsilon before the division by tau,
+    l_a = -log e^{(s_ap - eps)/tau} / (e^{(s_ap - eps)/tau} + sum_{k != a, p} e^{(s_ak + eps)/tau}).
+    """
     logits, self_index, positive_index = _anchor_logits(z1, z2, temperature, gather)
+    if epsilon:
+        shift = epsilon / check_temperature(temperature)
+        positive = torch.zeros_like(logits).scatter(1, positive_index[:, None], 1.0)
+        logits = logits + shift - 2 * shift * positive
     log_prob = F.log_softmax(_mask(logits, self_index), dim=1)
     return -log_prob.gather(1, positive_index[:, None]).mean()
 

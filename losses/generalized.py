@@ -5,6 +5,7 @@ Paper Table 1, one preset a row (official notebook semantics, PAPER.md section 1
 | preset              | alignment (rows)      | distribution term                                |
 |---------------------|-----------------------|--------------------------------------------------|
 | nt_xent             | (standard SimCLR loss: -sim(z_i, z_j)/tau + LSE_{k != i} sim/tau)         |
+|                     | (+ ifm_weight x the same with the positive - eps, negatives + eps: IFM)   |
 | nt_xent_cross_view  | (RandBits notebook: cross-view CE, both directions)                       |
 | decoupled_nt_xent   | normalized, mean      | LogSumExp over the full 2n x 2n matrix / tau     |
 | swd_hypersphere     | normalized, mean      | SWD of normalized outputs to uniform sphere      |
@@ -55,6 +56,8 @@ class ContrastiveLoss(nn.Module):
         exclude_self: bool = False,
         exclude_positive: bool = False,
         gather: bool = False,
+        ifm_epsilon: float = 0.0,
+        ifm_weight: float = 0.0,
     ) -> None:
         super().__init__()
         if name not in LOSS_NAMES:
@@ -66,6 +69,9 @@ class ContrastiveLoss(nn.Module):
         self.name, self.temperature, self.lam, self.scaling = name, check_temperature(temperature), lam, scaling
         self.n_projections, self.gather = n_projections, gather
         self.exclude_self, self.exclude_positive = exclude_self, exclude_positive
+        if ifm_weight and name != "nt_xent":
+            raise ValueError(f"ifm_weight={ifm_weight} applies to nt_xent only, not to {name}")
+        self.ifm_epsilon, self.ifm_weight = ifm_epsilon, ifm_weight
 
     def _distribution(self, z1: torch.Tensor, z2: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         if self.name == "decoupled_nt_xent":
@@ -85,7 +91,10 @@ class ContrastiveLoss(nn.Module):
         with torch.autocast(device_type=z1.device.type, enabled=False):
             z1, z2 = at_least_fp32(z1), at_least_fp32(z2)
             if self.name == "nt_xent":
-                return LossTerms(self.scaling * nt_xent(z1, z2, self.temperature, self.gather))
+                total = nt_xent(z1, z2, self.temperature, self.gather)
+                if self.ifm_weight:  # IFM: L + weight * L_eps (Robinson et al. 2021)
+                    total = total + self.ifm_weight * nt_xent(z1, z2, self.temperature, self.gather, self.ifm_epsilon)
+                return LossTerms(self.scaling * total)
             if self.name == "nt_xent_cross_view":
                 return LossTerms(self.scaling * cross_view_nt_xent(z1, z2, self.temperature, self.gather))
             align = alignment_loss(z1, z2, normalize=self.name in ("decoupled_nt_xent", "swd_hypersphere"))

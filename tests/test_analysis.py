@@ -210,3 +210,29 @@ def test_two_reports_of_one_preset_are_written_one_after_the_other(tmp_path):
         fcntl.flock(held, fcntl.LOCK_UN)
     thread.join(timeout=10)
     assert written == ["figure"] and (tmp_path / "results.csv").exists()
+
+
+def _randbit_methods_frame(accuracy: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    rows = []
+    for name, (at_zero, at_twenty) in accuracy.items():
+        method, _, eps = name.partition("+ifm")
+        for bits, acc in ((0, at_zero), (20, at_twenty)):
+            row = {"method.name": method, "data.n_bits": bits, "acc_linear": acc, "chance": 0.1}
+            row |= {"loss.ifm_weight": 1.0 if eps else (0.0 if method == "simclr" else None)}
+            row |= {"loss.ifm_epsilon": float(eps) if eps else None}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_randbit_methods_claim_needs_collapse_and_a_robust_autoencoder():
+    from analysis.randbit_methods import claim_check
+
+    base = {"simclr": (0.9, 0.12), "byol": (0.9, 0.1), "moco": (0.85, 0.15), "supervised": (0.95, 0.95)}
+    supported = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.8, 0.6), "simclr+ifm0.1": (0.9, 0.3)}))
+    assert supported.supported is True
+    assert supported.numbers["simclr+ifm0.1 kept fraction @ 20 bits"] == pytest.approx(0.25)
+    assert "SimCLR + IFM, eps 0.1 keeps 25%" in supported.summary
+    weak_autoencoder = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.8, 0.2)}))
+    assert weak_autoencoder.supported is False
+    nothing_learned = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.15, 0.1)}))
+    assert nothing_learned.supported is None and "autoencoder learned nothing" in nothing_learned.summary

@@ -28,15 +28,17 @@ def _views(n: int = 6, d: int = 5, seed: int = 0, dtype=torch.float64) -> tuple[
     return torch.randn(n, d, generator=g, dtype=dtype), torch.randn(n, d, generator=g, dtype=dtype)
 
 
-def _brute_force_nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> float:
+def _brute_force_nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float, eps: float = 0.0) -> float:
+    """Per anchor: positive similarity - eps, negatives + eps (IFM, Robinson et al. 2021; eps 0: NT-Xent)."""
     z = F.normalize(torch.cat([z1, z2]), dim=1).tolist()
     n2 = len(z)
     sim = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     total = 0.0
     for i in range(n2):
         j = (i + n2 // 2) % n2
-        denominator = sum(math.exp(sim(z[i], z[k]) / tau) for k in range(n2) if k != i)
-        total += -math.log(math.exp(sim(z[i], z[j]) / tau) / denominator)
+        positive = math.exp((sim(z[i], z[j]) - eps) / tau)
+        negatives = sum(math.exp((sim(z[i], z[k]) + eps) / tau) for k in range(n2) if k not in (i, j))
+        total += -math.log(positive / (positive + negatives))
     return total / n2
 
 
@@ -44,6 +46,18 @@ def _brute_force_nt_xent(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> floa
 def test_nt_xent_matches_brute_force_loop(tau):
     z1, z2 = _views()
     assert nt_xent(z1, z2, tau).item() == pytest.approx(_brute_force_nt_xent(z1, z2, tau), rel=1e-6)
+
+
+@pytest.mark.parametrize(("tau", "eps"), [(0.1, 0.1), (0.5, 0.05), (0.2, 0.5)])
+def test_ifm_matches_its_formula_and_adds_to_nt_xent_with_its_weight(tau, eps):
+    z1, z2 = _views()
+    assert nt_xent(z1, z2, tau, epsilon=eps).item() == pytest.approx(_brute_force_nt_xent(z1, z2, tau, eps), rel=1e-6)
+    assert nt_xent(z1, z2, tau, epsilon=eps) > nt_xent(z1, z2, tau)  # a harder task
+    loss = build_loss("nt_xent", temperature=tau, ifm_epsilon=eps, ifm_weight=0.5)
+    expected = _brute_force_nt_xent(z1, z2, tau) + 0.5 * _brute_force_nt_xent(z1, z2, tau, eps)
+    assert loss(z1, z2).total.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="ifm_weight=0.5 applies to nt_xent only"):
+        build_loss("swd_normal", ifm_weight=0.5)
 
 
 @pytest.mark.parametrize("tau", [0.05, 0.2, 1.0])

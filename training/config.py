@@ -51,19 +51,27 @@ class MethodConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """The contrastive loss (``losses.build_loss``): total = scaling * (alignment + lam * distribution)."""
+    """The contrastive loss (``losses.build_loss``): total = scaling * (alignment + lam * distribution).
+    NT-Xent only: ifm_weight > 0 adds implicit feature modification with ifm_epsilon (Robinson et al. 2021)."""
 
     name: str = setting("nt_xent", OneOf(LOSS_NAMES))
     temperature: float = setting(0.1, Interval(1e-3, 1e3))
     lam: float = setting(1.0, Interval(0, 1e6))
     scaling: float = setting(1.0, Interval(0, 1e6, open_low=True))
+    ifm_epsilon: float = setting(0.1, Interval(0, 2))
+    ifm_weight: float = setting(0.0, Interval(0, 1e3))
+
+    def cross_problem(self) -> str | None:
+        if self.name == "nt_xent" and self.ifm_weight == 0 and self.ifm_epsilon != 0.1:
+            return f"loss.ifm_epsilon={self.ifm_epsilon} has no effect with loss.ifm_weight=0; set loss.ifm_weight > 0"
+        return None
 
 
 # The loss fields each loss reads (``name`` always applies).
 _NT_XENT = ("temperature", "scaling")
 _SWD = ("lam", "scaling")
 LOSS_USES: dict[str, tuple[str, ...]] = {
-    "nt_xent": _NT_XENT,
+    "nt_xent": (*_NT_XENT, "ifm_epsilon", "ifm_weight"),
     "nt_xent_cross_view": _NT_XENT,
     "decoupled_nt_xent": ("temperature", "lam", "scaling"),
     "swd_hypersphere": _SWD,
