@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from analysis import kmeans_features as analysis
 from analysis.kmeans import cluster_maps, mask_scores, upsample
-from analysis.tables import replace_atomically
+from analysis.tables import save_arrays
 from datasets import load_mnist, load_natural_images, make_multidigit
 from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_objects
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES, photographs
@@ -199,18 +198,8 @@ def run(config: KMeansRun, context: RunContext) -> RunOutcome:
     if context.outputs is not None:
         pixels = (display.images * 255).round().to(torch.uint8).numpy()
         arrays = {"images": pixels, "masks": display.masks.numpy()}
-        save_maps(context.outputs / analysis.MAPS_FILE, arrays | maps)
+        save_arrays(context.outputs / analysis.MAPS_FILE, arrays | maps)
     return RunOutcome(metrics, history)
-
-
-def save_maps(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)
-
-    replace_atomically(path, write)
 
 
 MULTIDIGIT_ENCODERS = "scratch/multidigit_count/quick/runs"  # where --keep-encoders --out scratch puts them

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from experiments import (
     batch_size,
+    color_distortion,
     digit_on_image,
     generalized_losses,
     kmeans_features,
@@ -39,6 +40,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         multidigit_size.EXPERIMENT,
         randbit.EXPERIMENT,
         randbit_methods.EXPERIMENT,
+        color_distortion.EXPERIMENT,
     )
 }
 

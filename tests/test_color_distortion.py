@@ -1,0 +1,51 @@
+"""color_distortion: colour histograms, the retrieval measure of the shortcut, and the claim check."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from analysis.color_distortion import claim_check
+from analysis.color_histograms import histograms, retrieval_accuracy
+from training.augment import AugmentConfig, augment
+
+
+def test_histograms_count_every_pixel_in_its_colour_cell():
+    images = torch.zeros(2, 3, 4, 4)
+    images[0, 0] = 1.0  # pure red: cell (7, 0, 0) with 8 bins
+    images[1, :, :2] = 0.5  # half grey (4, 4, 4), half black (0, 0, 0)
+    h = histograms(images, bins=8)
+    assert h.shape == (2, 512) and torch.allclose(h.sum(dim=1), torch.ones(2))
+    assert h[0, 7 * 64] == 1.0
+    assert h[1, 0] == 0.5 and h[1, (4 * 8 + 4) * 8 + 4] == 0.5
+
+
+def test_colour_distortion_hides_the_histogram_shortcut():
+    g = torch.Generator().manual_seed(0)
+    base = torch.rand(40, 3, 1, 1, generator=g)  # one colour per image, with texture noise
+    images = (base + 0.1 * torch.rand(40, 3, 16, 16, generator=g)).clamp(0, 1)
+    crop_only, distorted = AugmentConfig(color_strength=0.0), AugmentConfig(color_strength=1.0, color_prob=1.0)
+    same = retrieval_accuracy(*(histograms(augment(images, crop_only, g)) for _ in range(2)))
+    hidden = retrieval_accuracy(*(histograms(augment(images, distorted, g)) for _ in range(2)))
+    assert same > 0.9 and hidden < same - 0.3
+
+
+def _frame(acc: dict[float, float], retrieval: dict[float, float]) -> pd.DataFrame:
+    rows = [
+        {"augment.color_strength": s, "augment.gray_prob": 0.2, "acc_linear": acc[s], "hist_retrieval": retrieval[s]}
+        for s in acc
+    ]
+    return pd.DataFrame(rows).assign(chance=0.1, hist_chance=0.002)
+
+
+@pytest.mark.parametrize(
+    ("acc", "retrieval", "verdict"),
+    [
+        ({0.0: 0.4, 1.0: 0.6}, {0.0: 0.7, 1.0: 0.1}, True),
+        ({0.0: 0.6, 1.0: 0.6}, {0.0: 0.7, 1.0: 0.1}, False),
+        ({0.0: 0.12, 1.0: 0.15}, {0.0: 0.7, 1.0: 0.1}, None),
+    ],
+)
+def test_claim_needs_higher_accuracy_and_a_hidden_shortcut(acc, retrieval, verdict):
+    assert claim_check(_frame(acc, retrieval)).supported is verdict
