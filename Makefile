@@ -59,6 +59,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/bench_training.py --data-root $(DATA_ROOT)
 	$(PY) benchmarks/bench_kmeans.py
 	$(PY) benchmarks/bench_precision.py
+	$(PY) benchmarks/bench_methods.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(OUT)
