@@ -35,3 +35,13 @@ def save_figure(fig: plt.Figure, frame: pd.DataFrame, preset: str, path: Path) -
     replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return path
+
+
+def accuracy_axes(ax: plt.Axes, chance: float, xlabel: str, ylabel: str, legend_size: int = 8) -> None:
+    """The accuracy panels' common frame: chance dotted, labels, 0-1 range, grid and legend."""
+    ax.axhline(chance, color="0.5", ls=":", label="chance")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size)

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.claims import ClaimCheck
-from analysis.plotting import save_figure
+from analysis.plotting import accuracy_axes, save_figure
 from analysis.tables import varying_columns
 
 CLAIM = (
@@ -32,12 +32,8 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
             label = ", ".join(f"{g.split('.')[-1]}={v}" for g, v in zip(groups, key))
             curve = group.groupby("data.n_bits")[metric].mean().sort_index()
             ax.plot(curve.index, curve.values, marker="o", label=label)
-        ax.axhline(frame["chance"].iloc[0], color="0.5", ls=":", label="chance")
-        ax.set_xlabel("number of random bits")
-        ax.set_ylabel(f"test accuracy ({metric.removeprefix('acc_')} classifier)")
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ylabel = f"test accuracy ({metric.removeprefix('acc_')} classifier)"
+        accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", ylabel, legend_size=7)
     fig.suptitle(f"RandBit: feature suppression ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
 

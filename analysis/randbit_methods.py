@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.claims import ClaimCheck
-from analysis.plotting import save_figure
+from analysis.plotting import accuracy_axes, save_figure
 from analysis.randbit import LEARNED_MARGIN
 
 CLAIM = (
@@ -51,12 +51,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     for method, curve in curves(frame).items():
         style = "-" if method in SUPPRESSING else ":" if method.startswith("simclr+") else "--"
         ax.plot(curve.index, curve.values, style, marker="o", label=_label(method))
-    ax.axhline(frame["chance"].iloc[0], color="0.5", ls=":", label="chance")
-    ax.set_xlabel("number of random bits")
-    ax.set_ylabel("test accuracy (linear probe)")
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", "test accuracy (linear probe)")
     ax.set_title(f"RandBit across methods ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
 
