@@ -66,8 +66,8 @@ def no_data_loading(monkeypatch):
             "data.images='imagenet' is not allowed; it must be one of mnist",
         ),
         (
-            ["randbit", "--set", "method.name=byol"],
-            "method.name='byol' is not allowed; it must be one of random, simclr",
+            ["randbit", "--set", "method.name=swav"],
+            "method.name='swav' is not allowed; it must be one of autoencoder, byol, moco, random, simclr, supervised",
         ),
         (["randbit", "--set", "optim.warmup_epochs=20"], "optim.warmup_epochs=20 must be <= optim.epochs=5"),
         (["randbit", "--set", "data.n_train=100"], "optim.batch_size=128 must be <= data.n_train=100"),
@@ -164,8 +164,8 @@ def test_a_section_holds_only_what_the_run_reads():
 def test_print_config_shows_every_run_as_yaml_and_runs_nothing(tmp_path, capsys, no_data_loading):
     assert run_experiment.main(["multidigit_size", "--preset", "quick", "--print-config", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# multidigit_size --preset quick: 12 runs") and out.count("---\n# run ") == 12
-    assert "  temperature: 0.5\n" in out and "method.name=random" in out
+    assert out.startswith("# multidigit_size --preset quick: 9 runs") and out.count("---\n# run ") == 9
+    assert "  temperature: 0.2\n" in out and "method.name=random" in out
     assert not any(tmp_path.iterdir())
 
 
