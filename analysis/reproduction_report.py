@@ -110,14 +110,11 @@ def comparison(fresh: Path, committed: Path, experiments: dict[str, str]) -> str
     """Markdown: each experiment and preset with its fresh verdict beside the committed one (``make
     reproduce`` prints it at the end)."""
     keys = ["experiment", "preset"]
-    merged = pd.merge(
-        verdicts(fresh, experiments)[[*keys, "verdict"]],
-        verdicts(committed, experiments)[[*keys, "verdict"]],
-        on=keys,
-        how="outer",
-        suffixes=("_fresh", "_committed"),
-        sort=False,
-    ).fillna(NOT_RUN)
+    fresh_rows, committed_rows = (verdicts(root, experiments)[[*keys, "verdict"]] for root in (fresh, committed))
+    merged = pd.merge(fresh_rows, committed_rows, on=keys, how="outer", suffixes=("_fresh", "_committed"), sort=False)
+    merged = merged.fillna(NOT_RUN)
+    has_preset = set(merged.loc[merged["preset"] != "", "experiment"])
+    merged = merged[(merged["preset"] != "") | ~merged["experiment"].isin(has_preset)]  # drop NOT RUN twins
     lines = [f"| experiment | preset | fresh ({fresh}) | committed ({committed}) |", "|---|---|---|---|"]
     for row in merged.itertuples():
         same = ""

@@ -147,17 +147,19 @@ def test_reproduce_ends_with_fresh_verdicts_beside_the_committed_ones(tmp_path):
     from analysis.claims import ClaimCheck
     from analysis.reproduction_report import comparison
 
-    for root, preset, supported in (
-        ("fresh", "quick", False),
-        ("committed", "quick", True),
-        ("committed", "colab", True),
-    ):
-        preset_dir = tmp_path / root / "randbit" / preset
+    runs = [("fresh", "randbit", "quick", False), ("committed", "randbit", "quick", True)]
+    runs += [("committed", "randbit", "colab", True), ("committed", "digit_on_image", "quick", False)]
+    for root, experiment, preset, supported in runs:
+        preset_dir = tmp_path / root / experiment / preset
         preset_dir.mkdir(parents=True)
         ClaimCheck("c", {}, supported, "s").save(preset_dir / "claim.json")
-    text = comparison(tmp_path / "fresh", tmp_path / "committed", {"randbit": "RandBit", "kmeans_features": "k"})
+    titles = {"randbit": "RandBit", "kmeans_features": "k", "digit_on_image": "d"}
+    text = comparison(tmp_path / "fresh", tmp_path / "committed", titles)
     assert "| randbit | quick | NOT SUPPORTED (differs) | SUPPORTED |" in text
     assert "| randbit | colab | NOT RUN (not re-run) | SUPPORTED |" in text
+    assert text.count("| randbit |") == 2
+    assert "| digit_on_image | quick | NOT RUN (not re-run) | NOT SUPPORTED |" in text
+    assert text.count("| digit_on_image |") == 1  # no NOT RUN placeholder row beside the committed preset
     assert "| kmeans_features | - | NOT RUN | NOT RUN |" in text
 
 
