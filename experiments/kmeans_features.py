@@ -24,7 +24,7 @@ import torch
 from analysis import kmeans_features as analysis
 from analysis.kmeans import cluster_maps, mask_scores, upsample
 from analysis.tables import save_arrays
-from datasets import load_mnist, load_natural_images, make_multidigit
+from datasets import ImageSplit, load_mnist, load_natural_images, make_multidigit
 from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_objects
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES, photographs
 from experiments.image_data import ImageData, ImageRun, load_split
@@ -93,21 +93,25 @@ def data_source(config: KMeansRun, data_root: str | None) -> str:
     if not config.trains_encoder:
         load_weights(config.kmeans.encoder)
     sources = [load_split(config.data, True, config.seed, data_root).source] if config.trains_encoder else []
-    if config.data.objects != MULTIDIGIT:  # photograph backgrounds
+    if _on_photos(config):
         sources.append(_backgrounds(config, data_root).source)
     return "+".join([*sources, load_mnist(data_root)[1].source])
 
 
-def _backgrounds(config: KMeansRun, data_root: str | None):
+def _on_photos(config: KMeansRun) -> bool:
+    """Whether any scored set pastes objects on photograph backgrounds (all but ``multidigit`` do)."""
+    return any(name != MULTIDIGIT for name in config.data.objects.split("+"))
+
+
+def _backgrounds(config: KMeansRun, data_root: str | None) -> ImageSplit:
     data = config.data
     per_class = max(1, data.n_masked // 5)
     return load_natural_images(data.images, False, data.canvas_size, data_root, photos_per_class=per_class, seed=1)
 
 
-def _masked(config: KMeansRun, objects: str, data_root: str | None) -> MaskedImages:
+def _masked(config: KMeansRun, objects: str, backgrounds: ImageSplit | None, digits: ImageSplit) -> MaskedImages:
     """One set of scored images (for ``multidigit``, three more at the end to show)."""
     data = config.data
-    digits = load_mnist(data_root)[1]
     if objects == MULTIDIGIT:
         n_images = data.n_masked + len(DISPLAY_PHOTOS)
         canvases = make_multidigit(
@@ -116,7 +120,6 @@ def _masked(config: KMeansRun, objects: str, data_root: str | None) -> MaskedIma
         return MaskedImages(
             canvases.images.expand(-1, 3, -1, -1), box_masks(canvases.targets["boxes"], data.canvas_size)
         )
-    backgrounds = _backgrounds(config, data_root)
     return make_masked_objects(backgrounds, digits.images, data.n_masked, data.object_size, objects, config.seed)
 
 
@@ -128,7 +131,7 @@ def box_masks(boxes: torch.Tensor, size: int) -> torch.Tensor:
     return (inside_y[..., :, None] & inside_x[..., None, :]).any(dim=1)
 
 
-def _display(config: KMeansRun, objects: str, masked: MaskedImages, data_root: str | None) -> MaskedImages:
+def _display(config: KMeansRun, objects: str, masked: MaskedImages, backgrounds: ImageSplit | None) -> MaskedImages:
     """Three whole images (photographs, a folder's first test images, or more MultiDigits canvases) and the
     first three masked images, with their masks (none for photographs)."""
     shown = slice(0, N_DISPLAY_MASKED)
@@ -141,7 +144,7 @@ def _display(config: KMeansRun, objects: str, masked: MaskedImages, data_root: s
     if config.data.images == PHOTOS:
         whole = photographs(DISPLAY_PHOTOS, config.data.canvas_size)
     else:
-        whole = _backgrounds(config, data_root).images[: len(DISPLAY_PHOTOS)]
+        whole = backgrounds.images[: len(DISPLAY_PHOTOS)]
     no_mask = torch.zeros(len(whole), *masked.masks.shape[1:], dtype=torch.bool)
     return MaskedImages(torch.cat([whole, masked.images[shown]]), torch.cat([no_mask, masked.masks[shown]]))
 
@@ -173,8 +176,10 @@ def run(config: KMeansRun, context: RunContext) -> RunOutcome:
     blocks, ks = parse_ints(km.blocks), parse_ints(km.ks)
     encoder, history = _encoder(config, context)
     sets = config.data.objects.split("+")
-    masked = {name: _masked(config, name, context.data_root) for name in sets}
-    display = _display(config, sets[0], masked[sets[0]], context.data_root)
+    backgrounds = _backgrounds(config, context.data_root) if _on_photos(config) else None  # once, for every set
+    digits = load_mnist(context.data_root)[1]
+    masked = {name: _masked(config, name, backgrounds, digits) for name in sets}
+    display = _display(config, sets[0], masked[sets[0]], backgrounds)
     n_display, n_masked, canvas = len(display.images), config.data.n_masked, config.data.canvas_size
     scored = [m.images[:n_masked] for m in masked.values()]
     images = _as_input(torch.cat([display.images, *scored]), encoder)
