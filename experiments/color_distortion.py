@@ -17,7 +17,8 @@ import torch
 from analysis import color_distortion as analysis
 from analysis.color_histograms import histograms, retrieval_accuracy
 from analysis.tables import save_arrays
-from experiments.image_data import ImageRun, data_source, load_split, run_on_images
+from datasets import ImageSplit
+from experiments.image_data import ImageRun, data_source, load_splits, run_on_images
 from experiments.scales import QUICK_RESNET, SMOKE_RESNET
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.augment import augment
@@ -28,10 +29,9 @@ N_SHOWN_CROPS = 4  # crops per image in the histogram figure
 SHOWN_CLASSES = (1, 2)  # of the offline photographs: the cat and the coffee cup
 
 
-def shortcut(config: ImageRun, context: RunContext) -> tuple[float, dict]:
+def shortcut(config: ImageRun, test: ImageSplit) -> tuple[float, dict]:
     """The run's augmentation applied twice to test crops: histogram retrieval accuracy, and the histograms
     of ``N_SHOWN_CROPS`` views of the first image of two classes."""
-    test = load_split(config.data, False, config.seed, context.data_root)
     generator = device_generator(config.seed + 7, torch.device("cpu"))
     keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(config.seed))[:N_RETRIEVAL]
     images = test.images[keep]
@@ -44,8 +44,9 @@ def shortcut(config: ImageRun, context: RunContext) -> tuple[float, dict]:
 
 
 def run(config: ImageRun, context: RunContext) -> RunOutcome:
-    outcome = run_on_images(config, context)
-    accuracy, arrays = shortcut(config, context)
+    splits = load_splits(config, context.data_root)
+    outcome = run_on_images(config, context, splits)
+    accuracy, arrays = shortcut(config, splits[1])
     outcome.metrics["hist_retrieval"] = accuracy
     outcome.metrics["hist_chance"] = 1.0 / N_RETRIEVAL
     if context.outputs is not None:

@@ -94,9 +94,16 @@ def pretrain_then_probe(
     return RunOutcome(metrics, result.history)
 
 
-def run_on_images(config: ImageRun, context: RunContext) -> RunOutcome:
-    """The plain run: pretrain on the train split, probe on the test split."""
-    train, test = (load_split(config.data, is_train, config.seed, context.data_root) for is_train in (True, False))
+def load_splits(config: ImageRun, data_root: str | None) -> tuple[ImageSplit, ImageSplit]:
+    """The run's (train, test) splits (``load_split`` of each)."""
+    return load_split(config.data, True, config.seed, data_root), load_split(config.data, False, config.seed, data_root)
+
+
+def run_on_images(
+    config: ImageRun, context: RunContext, splits: tuple[ImageSplit, ImageSplit] | None = None
+) -> RunOutcome:
+    """The plain run: pretrain on the train split, probe on the test split (``splits``: already loaded)."""
+    train, test = splits or load_splits(config, context.data_root)
     return pretrain_then_probe(
         config, context, TrainImages(train.images), TrainImages(test.images), train.labels, test.labels
     )

@@ -19,7 +19,7 @@ import torch
 from analysis import randbit as analysis
 from datasets import ImageSplit, LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
-from experiments.image_data import ImageData, ImageRun, data_source, load_split, pretrain_then_probe
+from experiments.image_data import ImageData, ImageRun, data_source, load_splits, pretrain_then_probe
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.rules import Interval, OneOf, setting
@@ -40,7 +40,7 @@ class RandBitRun(ImageRun):
 
 def run(config: RandBitRun, context: RunContext) -> RunOutcome:
     data = config.data
-    train, test = (load_split(data, is_train, config.seed, context.data_root) for is_train in (True, False))
+    train, test = load_splits(config, context.data_root)
     train_bits = make_randbit(_labelled(train), data.n_bits, data.bits, seed=config.seed)
     test_bits = make_randbit(_labelled(test), data.n_bits, data.bits, seed=config.seed + 1_000_003)
     outcome = pretrain_then_probe(
