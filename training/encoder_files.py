@@ -47,11 +47,11 @@ def save_encoder(encoder: ResNetEncoder, arch: str, stem: str, stem_stride: int,
 def encoder_from_checkpoint(checkpoint: Path, arch: str, stem_stride: int, path: Path) -> bool:
     """Save the encoder of a trainer checkpoint (``training/loop.py``) in the suite's format at ``path``;
     False (nothing written) for an encoder without block groups (ConvN)."""
+    if arch not in ("resnet18", "resnet50"):
+        return False
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)["learner"]
     prefix = "method.encoder."
     encoder_state = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
-    if arch not in ("resnet18", "resnet50"):
-        return False
     stem = encoder_state["stem.0.weight"]
     encoder = ResNetEncoder(arch, stem.shape[1], stem.shape[0], "small", stem_stride)
     save_encoder(_load_strict(encoder, encoder_state, str(checkpoint)), arch, "small", stem_stride, path)

@@ -51,7 +51,7 @@ class MoCo(Method):
         with torch.no_grad():
             keys = F.normalize(self.key_encoder(views[1]).float(), dim=1)
         self.pending = keys
-        return StepOutput(moco_loss(queries, keys, self.queue.clone(), self.temperature), [features])
+        return StepOutput(moco_loss(queries, keys, self.queue, self.temperature), [features])  # queue: see after_step
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor) -> None:
