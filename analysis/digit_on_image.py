@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.claims import ClaimCheck
 from analysis.plotting import save_figure
+from analysis.variants import IFM_PREFIX, variant_label, with_variants
 
 CLAIM = (
     "As the number of unique digits N grows, SimCLR's digit accuracy rises and its object accuracy falls (a "
@@ -18,12 +19,13 @@ CLAIM = (
 # 0.011, of a difference of two about 0.016, so 0.05 is about three sigmas.
 CHANGE_MARGIN = 0.05
 METHOD_LABELS = {"simclr": "SimCLR", "supervised": "supervised (object label)", "random": "random init"}
+_ORDER = {"simclr": 0, "supervised": 2, "random": 3}  # SimCLR + IFM variants between SimCLR and supervised
 PANELS = (("acc_object", "chance_object", "object class"), ("acc_digit", "chance_digit", "digit class"))
 
 
 def curves(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """method -> mean ``metric`` indexed by N (seeds averaged)."""
-    grouped = frame.groupby(["method.name", "data.n_unique"])[metric].mean()
+    """method (or SimCLR + IFM variant) -> mean ``metric`` indexed by N (seeds averaged)."""
+    grouped = with_variants(frame).groupby(["variant", "data.n_unique"])[metric].mean()
     return {method: grouped.loc[method].sort_index() for method in grouped.index.get_level_values(0).unique()}
 
 
@@ -31,10 +33,9 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, (metric, chance, title) in zip(axes, PANELS):
         lines = curves(frame, metric)
-        for method, label in METHOD_LABELS.items():
-            if method in lines:
-                curve = lines[method]
-                ax.plot(curve.index, curve.values, "-" if method == "simclr" else "--", marker="o", label=label)
+        for method, curve in sorted(lines.items(), key=lambda item: _ORDER.get(item[0], 1)):
+            style = "-" if method == "simclr" else ":" if method.startswith(IFM_PREFIX) else "--"
+            ax.plot(curve.index, curve.values, style, marker="o", label=variant_label(method, METHOD_LABELS))
         ax.axhline(frame[chance].iloc[0], color="0.5", ls=":", label="chance")
         ax.set_xscale("log")
         ax.set_xlabel("unique digits in the training pool (N)")
@@ -72,6 +73,12 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         supervised_change = abs(supervised_object[high] - supervised_object[low])
         numbers["supervised object |change|"] = supervised_change
         summary += f"; supervised object accuracy changes by {supervised_change:.3f} (needs less than SimCLR's)"
+    for remedy in sorted(m for m in objects if m.startswith(IFM_PREFIX)):  # reported, not part of the verdict
+        at_high = objects[remedy].get(high, float("nan")) - simclr_object[high]
+        numbers[f"{remedy} object acc @ N={high}"] = objects[remedy].get(high, float("nan"))
+        numbers[f"{remedy} digit acc @ N={high}"] = digits[remedy].get(high, float("nan"))
+        label = variant_label(remedy, METHOD_LABELS)
+        summary += f"; {label} changes SimCLR's object accuracy at N={high} by {at_high:+.3f}"
     random = objects.get("random", pd.Series(dtype=float))
     if low in random.index:
         numbers[f"random-init object acc @ N={low}"] = random[low]

@@ -10,6 +10,7 @@ import pandas as pd
 from analysis.claims import ClaimCheck
 from analysis.plotting import accuracy_axes, save_figure
 from analysis.randbit import LEARNED_MARGIN
+from analysis.variants import IFM_PREFIX, variant_label, with_variants
 
 CLAIM = (
     "Feature suppression by random bits is not SimCLR's alone: BYOL and momentum contrast also fall toward "
@@ -27,30 +28,18 @@ COLLAPSED = 0.25  # at most this fraction of the 0-bit accuracy above chance is 
 GAP = 0.25  # the autoencoder keeps at least this much more of it than the best suppressing method
 
 
-def variant(row: pd.Series) -> str:
-    """The method, or ``simclr+ifm<eps>`` for SimCLR with implicit feature modification."""
-    weight = row.get("loss.ifm_weight")
-    if row["method.name"] == "simclr" and pd.notna(weight) and weight > 0:
-        return f"simclr+ifm{row['loss.ifm_epsilon']:g}"
-    return row["method.name"]
-
-
 def curves(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """method (or SimCLR + IFM variant) -> mean ``acc_linear`` indexed by bits (seeds averaged)."""
-    grouped = frame.assign(variant=frame.apply(variant, axis=1)).groupby(["variant", "data.n_bits"])["acc_linear"]
+    grouped = with_variants(frame).groupby(["variant", "data.n_bits"])["acc_linear"]
     means = grouped.mean()
     return {m: means.loc[m].sort_index() for m in means.index.get_level_values(0).unique()}
-
-
-def _label(name: str) -> str:
-    return LABELS.get(name, name.replace("simclr+ifm", "SimCLR + IFM, eps "))
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for method, curve in curves(frame).items():
-        style = "-" if method in SUPPRESSING else ":" if method.startswith("simclr+") else "--"
-        ax.plot(curve.index, curve.values, style, marker="o", label=_label(method))
+        style = "-" if method in SUPPRESSING else ":" if method.startswith(IFM_PREFIX) else "--"
+        ax.plot(curve.index, curve.values, style, marker="o", label=variant_label(method, LABELS))
     accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", "test accuracy (linear probe)")
     ax.set_title(f"RandBit across methods ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
@@ -75,12 +64,12 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         return ClaimCheck(
             CLAIM, numbers, None, f"{summary}; cannot tell: without bits {', '.join(weak)} learned nothing"
         )
-    for remedy in sorted(m for m in lines if m.startswith("simclr+")):  # reported, not part of the verdict
+    for remedy in sorted(m for m in lines if m.startswith(IFM_PREFIX)):  # reported, not part of the verdict
         curve = lines[remedy]
         numbers[f"{remedy} kept fraction @ {most} bits"] = (curve.loc[most] - chance) / max(
             curve.iloc[0] - chance, 1e-9
         )
-        summary += f"; {_label(remedy)} keeps {numbers[f'{remedy} kept fraction @ {most} bits']:.0%}"
+        summary += f"; {variant_label(remedy, LABELS)} keeps {numbers[f'{remedy} kept fraction @ {most} bits']:.0%}"
     collapse = all(kept[m] <= COLLAPSED for m in SUPPRESSING)
     robust = kept["autoencoder"] >= max(kept[m] for m in SUPPRESSING) + GAP
     summary += (
