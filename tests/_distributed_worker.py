@@ -22,3 +22,31 @@ def run(rank: int, world: int, folder: str, name: str, z1: torch.Tensor, z2: tor
         dist.barrier()  # both ranks finished their collectives before either tears the group down
     finally:
         dist.destroy_process_group()
+
+
+def train_steps(rank: int, world: int, folder: str, loss_name: str, control: str | None) -> None:
+    """Trains the toy run of ``tests/test_distributed_training.py`` on this rank; rank 0 writes its loss history
+    and final weights to ``folder/trained.pt``. ``control`` turns one piece of the distributed path off
+    (``gather``, ``sharding`` or ``batchnorm``) to show the test notices."""
+    from tests.test_distributed_training import toy_run
+
+    dist.init_process_group("gloo", init_method=f"file://{folder}/init", rank=rank, world_size=world)
+    try:
+        if control == "gather":
+            import training.methods.simclr
+
+            training.methods.simclr.world_size = lambda: 1
+        elif control == "sharding":
+            import training.loop
+
+            training.loop.local_rows = lambda batch: slice(None)
+        elif control == "batchnorm":
+            import training.distributed
+
+            training.distributed.global_batchnorm = lambda module: module
+        history, weights = toy_run(loss_name)
+        if rank == 0:
+            torch.save((history, weights), f"{folder}/trained.pt")
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()

@@ -7,6 +7,9 @@ the online probe's cross-entropy on the detached features (when asked for), a Na
 and schedule steps, then ``method.after_step``. A checkpoint (method, online probe, optimizer, schedule,
 every random generator) is written atomically after each epoch when a path is given, and a run started
 again with the same path resumes from it exactly.
+
+Under torchrun every rank draws the same global batch and trains on its own rows, DDP averaging the
+gradients (``training/distributed.py``); only rank 0 writes the checkpoint.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from losses.distributed import world_size
 from training.augment import AugmentConfig, augment
 from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
+from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
 from training.methods import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler
 
@@ -39,11 +44,27 @@ class Trained:
 
 
 class _Learner(nn.Module):
-    """Everything the optimizer updates and a checkpoint holds."""
+    """Everything the optimizer updates and a checkpoint holds; its forward is one step's loss (the method's
+    plus the online probe's cross-entropy on the detached features), so DDP can wrap it."""
 
     def __init__(self, method: Method, online: nn.Linear | None) -> None:
         super().__init__()
         self.method, self.online = method, online
+
+    def forward(
+        self,
+        views: list[torch.Tensor],
+        targets: torch.Tensor | None,
+        generator: torch.Generator,
+        online_labels: torch.Tensor | None,
+        precision: str,
+    ) -> torch.Tensor:
+        with autocast(views[0].device, precision):
+            out = self.method.step(views, targets, generator)
+        if self.online is None:
+            return out.loss
+        logits = self.online(torch.cat(out.features).detach().float())
+        return out.loss + F.cross_entropy(logits, online_labels.repeat(len(out.features)))
 
 
 def _save_atomically(state: dict, path: Path) -> None:
@@ -69,9 +90,13 @@ def train(
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
+    if problem := batch_problem(optim.batch_size, world_size()):
+        raise ValueError(problem)
     method.setup(data.finish(data.images[:2], torch.arange(2)))
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
     learner = prepare(_Learner(method, online), device, optim.precision)
+    step = distribute(learner, device)
+    mine = local_rows(optim.batch_size)
     data = data.to(device)
     targets = None if targets is None else targets.to(device)
     online_labels = None if online_labels is None else online_labels.to(device)
@@ -103,18 +128,15 @@ def train(
         total = 0.0
         for i in range(steps_per_epoch):
             index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)
-            images = data.load(index, random)
+            images = data.load(index, random)  # the global batch; this rank trains on its rows ``mine``
+            index = index[mine]
             views = [
-                as_input(data.finish(augment(images, augment_config, random), index), device, optim.precision)
+                as_input(data.finish(augment(images, augment_config, random)[mine], index), device, optim.precision)
                 for _ in range(method.n_views)
             ]
-            with autocast(device, optim.precision):
-                out = method.step(views, None if targets is None else targets[index], random)
-            loss = out.loss
-            if online is not None:
-                logits = online(torch.cat(out.features).detach().float())
-                loss = loss + F.cross_entropy(logits, online_labels[index].repeat(len(out.features)))
-            value = loss.item()
+            batch_targets, batch_labels = (None if rows is None else rows[index] for rows in (targets, online_labels))
+            loss = step(views, batch_targets, random, batch_labels, optim.precision)
+            value = mean_over_ranks(loss.item())
             if not math.isfinite(value):
                 bar.close()
                 raise NonFiniteLossError(
@@ -129,7 +151,7 @@ def train(
             bar.update()
             bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}")
         history.append(total / steps_per_epoch)
-        if checkpoint is not None:
+        if checkpoint is not None and is_main():
             state = {"learner": learner.state_dict(), "optimizer": optimizer.state_dict()}
             state.update(scheduler=scheduler.state_dict(), shuffle=shuffle.get_state(), random=random.get_state())
             _save_atomically({**state, "history": history}, checkpoint)

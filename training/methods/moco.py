@@ -4,8 +4,8 @@ negatives.
 q = normalize(g(f(v1))), k = normalize(key(v2)) (no gradient); with the queue Q (K, d) of earlier keys,
 loss = mean_b CE([q.k, q.Q^T] / tau, 0) (InfoNCE, temperature ``loss.temperature``). After each step the
 key encoder moves with constant momentum ``method.ema`` and the batch's keys replace the oldest in the
-queue (a ring buffer). The queue starts as random unit vectors, as in MoCo. Single-process training has no
-shuffled BN (MoCo's multi-GPU trick).
+queue (a ring buffer). The queue starts as random unit vectors, as in MoCo. Under torchrun the keys of every
+rank are enqueued in rank order, and BN is global (``training/distributed.py``) instead of MoCo's shuffled BN.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from losses.distributed import gather_rows
 from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
@@ -63,5 +64,5 @@ class MoCo(Method):
     def after_step(self, progress: float) -> None:
         ema_update(self.key_encoder, nn.Sequential(self.encoder, self.head), self.momentum)
         if self.pending is not None:
-            self.enqueue(self.pending)
+            self.enqueue(gather_rows(self.pending)[0])  # torchrun: every rank enqueues all ranks' keys
             self.pending = None

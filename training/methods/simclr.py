@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from losses import build_loss
+from losses.distributed import world_size
 from training.config import LOSS_USES, TrainingSettings
 from training.heads import projection_head
 from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
@@ -19,7 +20,8 @@ class SimCLR(Method):
         super().__init__(encoder, settings, targets)
         model, loss = settings.model, settings.loss
         self.head = projection_head(encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out)
-        self.loss_fn = build_loss(loss.name, **{key: getattr(loss, key) for key in LOSS_USES[loss.name]})
+        options = {key: getattr(loss, key) for key in LOSS_USES[loss.name]}
+        self.loss_fn = build_loss(loss.name, gather=world_size() > 1, **options)  # torchrun: negatives of all ranks
 
     def step(self, views: list[torch.Tensor], targets: torch.Tensor | None, generator: torch.Generator) -> StepOutput:
         features = [self.encoder(v) for v in views]
