@@ -9,6 +9,8 @@ examples:
   python run_experiment.py randbit --preset quick --plot-only
   python run_experiment.py --report          # results/REPORT.md: every experiment's verdicts
   python run_experiment.py --report --out reproduced --compare-to results   # fresh verdicts beside committed
+  torchrun --nproc_per_node 4 run_experiment.py randbit --preset paper        # each run on 4 GPUs (DDP)
+  python run_experiment.py randbit --preset paper --launcher slurm --partition gpu --gpus-per-job 4 --dry-run
 
 Keys are section.name (sections: data, model, method, loss, augment, optim, eval, and seed); a comma list
 sweeps the key. Finished runs land in <out>/<experiment>/<preset>/runs/<run-id>.json; a re-run skips them
@@ -32,11 +34,12 @@ from analysis.reproduction_report import comparison, write_report
 from datasets import InvalidParameterError, resolve_data_root
 from experiments.config import run_id, to_yaml
 from experiments.grid import GridRun, build_grid, parse_overrides
+from experiments.launch import Launch, describe, pending, run_planned, start_processes, submit, wait
 from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
-from experiments.runner import run_sweep
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
 from training.device import resolve_device, resolve_precision
+from training.distributed import is_main, launched_by_torchrun
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -72,6 +75,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also print the claim check stored there (with --report: every verdict beside its committed one)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    scale = parser.add_argument_group("scale out (README, section Scale)")
+    scale.add_argument(
+        "--launcher",
+        default="none",
+        help="none: run here (default); torchrun: each run on the processes of `torchrun --nproc_per_node N "
+        "run_experiment.py ...` (set by itself under torchrun); slurm: one submitit job per pending run, e.g. "
+        "--launcher slurm --partition gpu --gpus-per-job 4; local: the same jobs as local subprocesses",
+    )
+    scale.add_argument("--partition", default=None, help="Slurm partition (required by --launcher slurm)")
+    scale.add_argument(
+        "--gpus-per-job", type=int, default=1, help="GPUs of one Slurm job; each run trains on all of them (default 1)"
+    )
+    scale.add_argument("--cpus-per-job", type=int, default=8, help="CPUs per GPU of one Slurm job (default 8)")
+    scale.add_argument("--time-min", type=int, default=240, help="time limit of one job in minutes (default 240)")
+    scale.add_argument("--parallel", type=int, default=1, help="local jobs at once (--launcher local, default 1)")
+    scale.add_argument("--dry-run", action="store_true", help="print the jobs --launcher slurm/local would submit")
+    scale.add_argument("--wait", action="store_true", help="slurm: wait for the jobs, then build the report")
     parser.add_argument(
         "--keep-encoders",
         action="store_true",
@@ -132,6 +152,18 @@ def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, de
     return planned
 
 
+def _launch(args: argparse.Namespace) -> Launch:
+    """The launcher options, checked; ``torchrun`` when torchrun started this process."""
+    launcher = "torchrun" if args.launcher == "none" and launched_by_torchrun() else args.launcher
+    launch = Launch(
+        launcher, args.partition, args.gpus_per_job, args.cpus_per_job, args.time_min, args.parallel, args.dry_run,
+        args.wait,
+    )  # fmt: skip
+    if problem := launch.problem():
+        raise ConfigError(problem)
+    return launch
+
+
 def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun]) -> None:
     print(f"# {experiment.name} --preset {preset}: {len(grid)} runs")
     for number, run in enumerate(grid, 1):
@@ -157,30 +189,42 @@ def main(argv: list[str] | None = None) -> int:
         if args.print_config:
             _print_configs(experiment, args.preset, grid)
             return 0
+        launch = _launch(args)
+        if problem := launch.batch_problem([run.config for run in grid]):
+            raise ConfigError(problem)
         out = _out_dir(args.out)
-        device = resolve_device(args.device)
+        device = start_processes(resolve_device(args.device))
         data_root = str(resolve_data_root(args.data_root)) if args.data_root else None
         planned = _plan(experiment, grid, data_root, device)
         preset_dir = out / experiment.name / args.preset
-        preset_dir.mkdir(parents=True, exist_ok=True)
+        runs_dir = preset_dir / "runs"
+        if launch.dry_run:
+            print(describe(launch, pending(planned, runs_dir)))
+            return 0
+        if is_main():
+            preset_dir.mkdir(parents=True, exist_ok=True)
     except (ConfigError, InvalidParameterError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    runs_dir = preset_dir / "runs"
-    if not args.plot_only:
-        context = RunContext(device, data_root, progress=not args.no_progress)
-
-        def run_one(run: PlannedRun, checkpoint: Path):
-            outputs = checkpoint.with_suffix("")  # runs/<run-id>/
-            return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint, outputs=outputs))
-
-        try:
-            run_sweep(
-                experiment.name, args.preset, planned, run_one, runs_dir, device, keep_encoders=args.keep_encoders
+    try:
+        if launch.submits and not args.plot_only:
+            todo = pending(planned, runs_dir)
+            jobs = submit(
+                launch, experiment.name, args.preset, todo, preset_dir, data_root, args.device, args.keep_encoders
             )
-        except KeyboardInterrupt:
-            print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
-            return 130
+            if launch.launcher == "slurm" and not args.wait:
+                report = f"run_experiment.py {experiment.name} --preset {args.preset} --out {args.out} --plot-only"
+                print(f"submitted {len(jobs)} job(s); when they have finished, build the report: python {report}")
+                return 0
+            wait(jobs)
+        elif not args.plot_only:
+            context = RunContext(device, data_root, progress=not args.no_progress and is_main())
+            run_planned(experiment.name, args.preset, planned, runs_dir, context, args.keep_encoders)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
+        return 130
+    if not is_main():
+        return 0
     return _report(experiment, args, planned, preset_dir)
 
 

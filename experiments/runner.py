@@ -4,7 +4,8 @@ Layout: ``<out>/<experiment>/<preset>/runs/<run-id>.json``. A run in progress ho
 (created exclusively, holding the owner's pid), so two processes running the same sweep split the work
 instead of duplicating it; a lock whose process is gone is taken over. A run that raises (a non-finite
 loss, say) is recorded with ``status: failed`` and its message, and is run again by the next sweep. Each
-run checkpoints to ``<run-id>.ckpt`` after every epoch and resumes from it when killed.
+run checkpoints to ``<run-id>.ckpt`` after every epoch and resumes from it when killed. Under torchrun
+every rank trains each run and rank 0 alone claims runs, writes records and speaks.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import torch
 
 from experiments.config import SCHEMA
 from experiments.spec import PlannedRun, RunOutcome
+from losses.distributed import world_size
+from training.distributed import agree, is_main
 from training.encoder_files import encoder_from_checkpoint
 
 
@@ -130,7 +133,7 @@ def try_lock(lock: Path) -> bool:
         private.unlink(missing_ok=True)
 
 
-def _finished(path: Path) -> bool:
+def finished(path: Path) -> bool:
     """A record that exists, parses and says ``ok``; a failed or unreadable one is run again."""
     try:
         return json.loads(path.read_text()).get("status") == "ok"
@@ -155,21 +158,18 @@ def run_sweep(
     ``keep_encoders``, a finished run's trained ResNet is saved as ``<run-id>.encoder.pt`` (the suite's
     encoder file, ``training/encoder_files.py``) for ``kmeans_features`` and other analyses.
     """
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    written, commit, env = [], git_commit(), environment(device)
+    main = is_main()
+    log = log if main else _quiet
+    if main:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    written, commit, env = [], git_commit(), {**environment(device), "processes": world_size()}
     for number, run in enumerate(runs, 1):
         path, lock = runs_dir / f"{run.run_id}.json", runs_dir / f"{run.run_id}.lock"
         checkpoint = runs_dir / f"{run.run_id}.ckpt"
         label = f"[{number}/{len(runs)}] {run.run_id} {run.label}".rstrip()
-        if _finished(path):
-            log(f"{label}: done already, skipped")
-            continue
-        if not try_lock(lock):
-            log(f"{label}: running in another process, skipped")
+        if not agree(main and _claim(path, lock, label, log)):  # rank 0 decides; under torchrun all ranks follow
             continue
         try:
-            if _finished(path):  # finished by another process between our check and our lock
-                continue
             log(f"{label}{': resuming from its checkpoint' if checkpoint.exists() else ''}")
             start = time.time()
             record = {
@@ -190,6 +190,8 @@ def run_sweep(
                 message = f"{type(error).__name__}: {error}"
                 record.update(status="failed", error=message, traceback=traceback.format_exc(), metrics={}, history=[])
                 log(f"{label}: FAILED: {message}")
+            if not main:
+                continue
             record["wall_time_s"] = round(time.time() - start, 2)
             if keep_encoders and record["status"] == "ok" and checkpoint.exists():
                 model = run.config.model
@@ -203,5 +205,24 @@ def run_sweep(
                 metrics = " ".join(f"{k}={v:.4f}" for k, v in record["metrics"].items())
                 log(f"{label}: finished in {record['wall_time_s']:.0f}s: {metrics}")
         finally:
-            lock.unlink(missing_ok=True)
+            if main:
+                lock.unlink(missing_ok=True)
     return written
+
+
+def _quiet(message: str) -> None:
+    """The log of ranks other than 0 (rank 0 speaks for the run)."""
+
+
+def _claim(path: Path, lock: Path, label: str, log: Callable[[str], None]) -> bool:
+    """Whether this process takes the run: not finished, and its lock taken (then held until the run ends)."""
+    if finished(path):
+        log(f"{label}: done already, skipped")
+        return False
+    if not try_lock(lock):
+        log(f"{label}: running in another process, skipped")
+        return False
+    if finished(path):  # finished by another process between our check and our lock
+        lock.unlink(missing_ok=True)
+        return False
+    return True

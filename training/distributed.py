@@ -60,9 +60,10 @@ def init_from_environment(device_type: str) -> torch.device | None:
 def batch_problem(batch_size: int, processes: int) -> str | None:
     """Why ``optim.batch_size`` cannot be split over ``processes`` ranks (None when it can)."""
     if processes > 1 and (batch_size % processes or batch_size // processes < 2):
+        nearest = max(2 * processes, -(-batch_size // processes) * processes)
         return (
             f"optim.batch_size={batch_size} cannot be split over {processes} processes; it must be a multiple "
-            f"of the process count with at least 2 samples per process (e.g. {2 * processes * 64})"
+            f"of the process count with at least 2 samples per process (e.g. {nearest})"
         )
     return None
 
