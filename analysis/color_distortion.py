@@ -32,9 +32,19 @@ def _variant(frame: pd.DataFrame) -> pd.Series:
     return frame["augment.gray_prob"].map(lambda p: "jitter + grayscale" if p and p > 0 else "jitter only")
 
 
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``variant`` column; a strength-0 run (no colour distortion, so no grayscale either: one
+    run) is the strength-0 point of every variant."""
+    labelled = frame.assign(variant=_variant(frame))
+    distorted = labelled[labelled["augment.color_strength"] > 0]
+    undistorted = labelled[labelled["augment.color_strength"] == 0]
+    copies = [undistorted.assign(variant=variant) for variant in distorted["variant"].unique()]
+    return pd.concat([distorted, *copies]) if copies else labelled
+
+
 def curves(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
     """variant -> mean ``metric`` indexed by colour strength (seeds averaged)."""
-    grouped = frame.assign(variant=_variant(frame)).groupby(["variant", "augment.color_strength"])[metric].mean()
+    grouped = _labelled(frame).groupby(["variant", "augment.color_strength"])[metric].mean()
     return {v: grouped.loc[v].sort_index() for v in grouped.index.get_level_values(0).unique()}
 
 

@@ -156,7 +156,15 @@ def reads(config: Any, key: str) -> bool:
     if not uses_key(METHODS[config.method.name], key):
         return False
     section, _, name = key.partition(".")
+    if name in _unread_in_section(config, section):
+        return False
     return section != "loss" or name == "name" or name in LOSS_USES[config.loss.name]
+
+
+def _unread_in_section(config: Any, section: str) -> dict[str, str]:
+    """Fields of a section that its own values switch off (``AugmentConfig.unread``), with the reason."""
+    unread = getattr(getattr(config, section, None), "unread", None)
+    return unread() if callable(unread) else {}
 
 
 def why_unread(config: Any, key: str) -> str:
@@ -164,6 +172,9 @@ def why_unread(config: Any, key: str) -> str:
         return "the run loads its encoder instead of training one"
     if not uses_key(METHODS[config.method.name], key):
         return f"method.name={config.method.name} does not read it"
+    section, _, name = key.partition(".")
+    if reason := _unread_in_section(config, section).get(name):
+        return reason
     return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"
 
 

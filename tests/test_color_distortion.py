@@ -49,3 +49,11 @@ def _frame(acc: dict[float, float], retrieval: dict[float, float]) -> pd.DataFra
 )
 def test_claim_needs_higher_accuracy_and_a_hidden_shortcut(acc, retrieval, verdict):
     assert claim_check(_frame(acc, retrieval)).supported is verdict
+
+
+def test_the_one_undistorted_run_is_the_strength_0_point_of_both_variants():
+    frame = pd.concat([_frame({0.0: 0.4, 1.0: 0.6}, {0.0: 0.7, 1.0: 0.1}), _frame({1.0: 0.3}, {1.0: 0.2})])
+    frame.iloc[-1, frame.columns.get_loc("augment.gray_prob")] = 0.0  # the jitter-only run at strength 1
+    check = claim_check(frame)
+    assert check.numbers["jitter only acc @ strength 0"] == check.numbers["jitter + grayscale acc @ strength 0"] == 0.4
+    assert check.numbers["jitter only acc @ strength 1"] == 0.3 and check.supported is False

@@ -161,6 +161,19 @@ def test_a_section_holds_only_what_the_run_reads():
     }
 
 
+def test_values_that_switch_fields_off_make_runs_differing_only_there_one_run(tmp_path, capsys, no_data_loading):
+    # Without colour distortion there is no grayscale either: the two grayscale variants share the strength-0 run.
+    grid = build_grid(EXPERIMENTS["color_distortion"], "quick", {})
+    undistorted = [run for run in grid if run.config.augment.color_strength == 0]
+    assert len(undistorted) == 1 and len(grid) == 7
+    assert "gray_prob" not in read_view(undistorted[0].config)["augment"]
+    args = ["randbit", "--preset", "smoke", "--set", "augment.gray_prob=0.5", "--out", str(tmp_path)]
+    assert run_experiment.main(args) == 2
+    assert "augment.gray_prob: no run of this grid reads it (augment.color_strength=0 disables colour distortion)" in (
+        capsys.readouterr().err
+    )
+
+
 def test_print_config_shows_every_run_as_yaml_and_runs_nothing(tmp_path, capsys, no_data_loading):
     assert run_experiment.main(["multidigit_size", "--preset", "quick", "--print-config", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

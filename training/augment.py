@@ -45,6 +45,12 @@ class AugmentConfig:
     gray_prob: float = setting(0.2, Interval(0, 1))
     blur: bool = False
 
+    def unread(self) -> dict[str, str]:
+        """Fields these values make unused, with the reason (so runs differing only there are one run)."""
+        if self.color_strength == 0:
+            return {name: "augment.color_strength=0 disables colour distortion" for name in ("color_prob", "gray_prob")}
+        return {}
+
 
 def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     return torch.rand(n, device=like.device, generator=generator) * (high - low) + low
