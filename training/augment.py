@@ -24,19 +24,22 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from training.rules import Interval, setting
+from training.rules import Interval, OneOf, setting
 
 _GRAY = (0.299, 0.587, 0.114)
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
 CROP_RATIO = (3 / 4, 4 / 3)
+CROPS = ("torchvision", "tf")
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     """The ``augment`` config section. Crops cover ``crop_min_scale`` to 100% of the area, aspect ratio 3/4 to
-    4/3; ``color_strength`` 0 disables colour distortion."""
+    4/3, drawn as torchvision's RandomResizedCrop does (``crop=torchvision``: area uniform, log-ratio uniform,
+    a continuous box) or as TensorFlow's ``sample_distorted_bounding_box`` (``crop=tf``, the notebooks').
+    ``color_strength`` 0 disables colour distortion."""
 
     crop_min_scale: float = setting(0.2, Interval(0, 1, open_low=True))
     flip: bool = False
@@ -44,6 +47,7 @@ class AugmentConfig:
     color_prob: float = setting(0.8, Interval(0, 1))
     gray_prob: float = setting(0.2, Interval(0, 1))
     blur: bool = False
+    crop: str = setting("torchvision", OneOf(CROPS))
 
     def unread(self) -> dict[str, str]:
         """Fields these values make unused, with the reason (so runs differing only there are one run)."""
@@ -56,21 +60,96 @@ def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: tor
     return torch.rand(n, device=like.device, generator=generator) * (high - low) + low
 
 
+def _torchvision_boxes(
+    n: int,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    like: torch.Tensor,
+    generator: torch.Generator | None,
+) -> tuple[torch.Tensor, ...]:
+    """RandomResizedCrop's draw: area and log aspect ratio uniform; boxes as (width, height, centre x, centre y)
+    in grid_sample's normalized coordinates (sizes as fractions of the side)."""
+    area = _uniform(n, *scale, like, generator)
+    log_ratio = _uniform(n, math.log(ratio[0]), math.log(ratio[1]), like, generator)
+    width = torch.sqrt(area * log_ratio.exp()).clamp(max=1.0)
+    height = torch.sqrt(area / log_ratio.exp()).clamp(max=1.0)
+    return (
+        width,
+        height,
+        (1 - width) * _uniform(n, -1, 1, like, generator),
+        (1 - height) * _uniform(n, -1, 1, like, generator),
+    )
+
+
+def _draws(k: int, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """k uniform draws from the device's generator, as float64 on the CPU (integer box arithmetic)."""
+    return torch.rand(k, generator=generator, device=like.device).double().cpu()
+
+
+def _tf_boxes(
+    n: int,
+    size: tuple[int, int],
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    like: torch.Tensor,
+    generator: torch.Generator | None,
+    attempts: int = 100,
+) -> tuple[torch.Tensor, ...]:
+    """TensorFlow's ``sample_distorted_bounding_box`` (whole-image box, so ``min_object_covered`` <= the
+    smallest area always holds): aspect ratio uniform; an integer height uniform between the heights that give
+    the smallest and the largest area at that ratio (capped so the width fits); width = round(height * ratio);
+    a one-pixel correction when rounding leaves the area range; the offset uniform in [0, side - size) (TF's
+    quirk: a crop smaller than the image never touches its bottom or right edge). An image whose ``attempts``
+    draws all fail is used whole. Same box format as ``_torchvision_boxes``."""
+    rows, cols = size
+    min_area, max_area = scale[0] * rows * cols, scale[1] * rows * cols
+    box = torch.tensor([rows, cols, 0, 0], dtype=torch.float64).repeat(n, 1)  # height, width, y, x: whole image
+    pending = torch.ones(n, dtype=torch.bool)
+    for _ in range(attempts):
+        index = pending.nonzero().squeeze(1)
+        if index.numel() == 0:
+            break
+        k = index.numel()
+        aspect = _draws(k, like, generator) * (ratio[1] - ratio[0]) + ratio[0]
+        low, high = torch.round((min_area / aspect).sqrt()), torch.round((max_area / aspect).sqrt())
+        capped = torch.floor((cols + 0.5 - 1e-7) / aspect)
+        capped = torch.where(torch.round(capped * aspect) > cols, capped - 1, capped)
+        high = torch.where(torch.round(high * aspect) > cols, capped, high).clamp(max=rows)
+        low = torch.minimum(low, high)
+        height = low + torch.floor(_draws(k, like, generator) * (high - low + 1))
+        width = torch.round(height * aspect)
+        small = width * height < min_area
+        height = torch.where(small, height + 1, height)
+        width = torch.round(height * aspect)
+        large = width * height > max_area
+        height = torch.where(large, height - 1, height)
+        width = torch.round(height * aspect)
+        area = width * height
+        ok = (area >= min_area) & (area <= max_area) & (width <= cols) & (height <= rows) & (width > 0) & (height > 0)
+        y = torch.where(height < rows, torch.floor(_draws(k, like, generator) * (rows - height)), 0.0)
+        x = torch.where(width < cols, torch.floor(_draws(k, like, generator) * (cols - width)), 0.0)
+        box[index[ok]] = torch.stack([height, width, y, x], dim=1)[ok]
+        pending[index[ok]] = False
+    height, width, y, x = box.to(device=like.device, dtype=like.dtype).unbind(1)
+    return width / cols, height / rows, (2 * x + width) / cols - 1, (2 * y + height) / rows - 1
+
+
 def resized_crop_flip(
     images: torch.Tensor,
     scale: tuple[float, float],
     ratio: tuple[float, float],
     flip: bool,
     generator: torch.Generator | None = None,
+    sampler: str = "torchvision",
 ) -> torch.Tensor:
-    """Random resized crop (and horizontal flip) of every image, output the same size as the input."""
+    """Random resized crop (and horizontal flip) of every image, output the same size as the input; boxes drawn
+    as torchvision's RandomResizedCrop (``sampler="torchvision"``) or TensorFlow's (``"tf"``) does, then
+    resampled bilinearly (half-pixel centres, as both libraries)."""
     n = images.shape[0]
-    area = _uniform(n, *scale, images, generator)
-    log_ratio = _uniform(n, math.log(ratio[0]), math.log(ratio[1]), images, generator)
-    width = torch.sqrt(area * log_ratio.exp()).clamp(max=1.0)
-    height = torch.sqrt(area / log_ratio.exp()).clamp(max=1.0)
-    center_x = (1 - width) * _uniform(n, -1, 1, images, generator)
-    center_y = (1 - height) * _uniform(n, -1, 1, images, generator)
+    if sampler == "tf":
+        width, height, center_x, center_y = _tf_boxes(n, tuple(images.shape[-2:]), scale, ratio, images, generator)
+    else:
+        width, height, center_x, center_y = _torchvision_boxes(n, scale, ratio, images, generator)
     sign = torch.ones(n, device=images.device)
     if flip:
         sign = torch.where(torch.rand(n, device=images.device, generator=generator) < 0.5, -sign, sign)
@@ -141,7 +220,7 @@ def gaussian_blur(images: torch.Tensor, prob: float = 0.5, generator: torch.Gene
 
 def augment(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
     """One random view of every image in the batch (B, C, H, W) -> (B, C, H, W)."""
-    views = resized_crop_flip(images, (config.crop_min_scale, 1.0), CROP_RATIO, config.flip, generator)
+    views = resized_crop_flip(images, (config.crop_min_scale, 1.0), CROP_RATIO, config.flip, generator, config.crop)
     if config.color_strength > 0:
         views = color_distort(views, config.color_strength, config.color_prob, config.gray_prob, generator)
     if config.blur:

@@ -13,9 +13,11 @@ from typing import Protocol
 
 from losses import LOSS_NAMES
 from training.augment import AugmentConfig
-from training.encoders import ENCODERS
+from training.encoders import ENCODERS, INITS
 from training.optim import OptimConfig
 from training.rules import Interval, OneOf, setting
+
+ONLINE_VIEWS = ("all", "first")
 
 
 def _method_names() -> tuple[str, ...]:
@@ -26,7 +28,10 @@ def _method_names() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Encoder f (ResNet at any width with a small stem, or the notebook's ConvN) and projection head g."""
+    """Encoder f (ResNet at any width with a small stem, or the notebook's ConvN) and projection head g.
+    init: ``torch`` (each layer's own default; Kaiming for ResNet convolutions) or ``glorot`` (Keras: Glorot-
+    uniform kernels, zero biases); bn_momentum / bn_eps: every BatchNorm's, in PyTorch's convention (Keras'
+    momentum 0.99 is 0.01 here)."""
 
     encoder: str = setting("resnet18", OneOf(ENCODERS))
     width: int = setting(64, Interval(1, 1024))
@@ -34,19 +39,28 @@ class ModelConfig:
     head_depth: int = setting(2, Interval(0, 4))
     head_hidden: int = setting(512, Interval(1, 65536))
     head_out: int = setting(128, Interval(1, 65536))
+    init: str = setting("torch", OneOf(INITS))
+    bn_momentum: float = setting(0.1, Interval(0, 1))
+    bn_eps: float = setting(1e-5, Interval(0, 1, open_low=True))
 
 
 @dataclass(frozen=True)
 class MethodConfig:
     """name: a registered method (``training.methods``); online_probe: train a linear classifier on the
-    detached representation during pretraining (the official RandBits notebook's online accuracy).
+    detached representation during pretraining (the official RandBits notebook's online accuracy), on the
+    features of every view or of the ``first`` only (``online_views``; the notebook's).
     Method-specific (only their method reads them): ema, the target / key encoder's momentum (BYOL: its
     start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives."""
 
     name: str = setting("simclr", OneOf(_method_names))
     online_probe: bool = False
+    online_views: str = setting("all", OneOf(ONLINE_VIEWS))
     ema: float = setting(0.99, Interval(0, 1))
     queue_size: int = setting(4096, Interval(1, 1 << 20))
+
+    def unread(self) -> dict[str, str]:
+        """Fields these values make unused, with the reason."""
+        return {} if self.online_probe else {"online_views": "method.online_probe=false"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 ENCODERS = ("resnet18", "resnet50", "convn")
 STEMS = ("imagenet", "small")
+INITS = ("torch", "glorot")
 _RESNET_LAYOUT = {"resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet50": (Bottleneck, (3, 4, 6, 3))}
 
 

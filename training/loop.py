@@ -30,7 +30,7 @@ from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
 from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
 from training.methods import Method
-from training.optim import OptimConfig, make_optimizer, make_scheduler
+from training.optim import OptimConfig, make_optimizer, make_scheduler, parameter_groups
 
 
 class NonFiniteLossError(RuntimeError):
@@ -47,9 +47,9 @@ class _Learner(nn.Module):
     """Everything the optimizer updates and a checkpoint holds; its forward is one step's loss (the method's
     plus the online probe's cross-entropy on the detached features), so DDP can wrap it."""
 
-    def __init__(self, method: Method, online: nn.Linear | None) -> None:
+    def __init__(self, method: Method, online: nn.Linear | None, online_views: str = "all") -> None:
         super().__init__()
-        self.method, self.online = method, online
+        self.method, self.online, self.online_views = method, online, online_views
 
     def forward(
         self,
@@ -63,8 +63,9 @@ class _Learner(nn.Module):
             out = self.method.step(views, targets, generator)
         if self.online is None:
             return out.loss
-        logits = self.online(torch.cat(out.features).detach().float())
-        return out.loss + F.cross_entropy(logits, online_labels.repeat(len(out.features)))
+        features = out.features[:1] if self.online_views == "first" else out.features
+        logits = self.online(torch.cat(features).detach().float())
+        return out.loss + F.cross_entropy(logits, online_labels.repeat(len(features)))
 
 
 def _save_atomically(state: dict, path: Path) -> None:
@@ -84,9 +85,11 @@ def train(
     online_labels: torch.Tensor | None = None,
     progress: bool = True,
     checkpoint: Path | None = None,
+    online_views: str = "all",
 ) -> Trained:
     """Train ``method`` (in place) on ``data``; ``targets`` rows go to the method, ``online_labels`` (N,)
-    to a jointly trained linear classifier on the detached features. Batches drop the last incomplete one."""
+    to a jointly trained linear classifier on the detached features (of every view, or of the ``first``).
+    Batches drop the last incomplete one."""
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
@@ -94,7 +97,7 @@ def train(
         raise ValueError(problem)
     method.setup(data.finish(data.images[:2], torch.arange(2)))
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
-    learner = prepare(_Learner(method, online), device, optim.precision)
+    learner = prepare(_Learner(method, online, online_views), device, optim.precision)
     step = distribute(learner, device)
     mine = local_rows(optim.batch_size)
     data = data.to(device)
@@ -103,7 +106,7 @@ def train(
     shuffle, random = torch.Generator().manual_seed(seed), device_generator(seed, device)
     steps_per_epoch = n_items // optim.batch_size
     total_steps = steps_per_epoch * optim.epochs
-    optimizer = make_optimizer(learner.parameters(), optim)
+    optimizer = make_optimizer(parameter_groups(learner, optim, exempt=online), optim)
     scheduler = make_scheduler(optimizer, optim, steps_per_epoch, optim.epochs)
     history: list[float] = []
     if checkpoint is not None and checkpoint.exists():
@@ -124,7 +127,7 @@ def train(
     )
     learner.train()
     for epoch in range(len(history), optim.epochs):
-        order = torch.randperm(n_items, generator=shuffle)
+        order = torch.randperm(n_items, generator=shuffle) if optim.shuffle else torch.arange(n_items)
         total = 0.0
         for i in range(steps_per_epoch):
             index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)

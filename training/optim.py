@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from training.device import PRECISIONS
 from training.rules import Interval, OneOf, setting
@@ -13,6 +14,7 @@ from training.rules import Interval, OneOf, setting
 OPTIMIZERS = ("sgd", "adam", "lars")
 SCHEDULES = ("cosine", "linear", "constant")
 LR_SCALINGS = ("none", "linear", "sqrt")
+DECAYED = ("all", "kernels")
 REFERENCE_BATCH = 256
 
 
@@ -22,7 +24,11 @@ class OptimConfig:
     warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and biases under LARS, as
     in SimCLR). The last incomplete batch is dropped. precision: fp32 | bf16 | auto (``training/device.py``;
     ``auto`` is resolved to fp32 or bf16 for the device before any run, and the resolved value is what the run
-    records)."""
+    records). shuffle: a fresh seeded order every epoch, or (False) the data's own order every epoch, as the
+    RandBits notebook's unshuffled ``.repeat()``. decay: which parameters weight decay applies to, ``all``, or
+    ``kernels`` (conv and linear weights of the method, not BN, biases or the online probe) as a Keras
+    ``kernel_regularizer=l2(weight_decay)`` that adds weight_decay * ||w||^2 to the loss (gradient 2 *
+    weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7)."""
 
     optimizer: str = setting("adam", OneOf(OPTIMIZERS))
     lr: float = setting(1e-3, Interval(0, 100, open_low=True))
@@ -34,6 +40,9 @@ class OptimConfig:
     batch_size: int = setting(256, Interval(2, 1 << 20))
     lr_scaling: str = setting("none", OneOf(LR_SCALINGS))
     precision: str = setting("fp32", OneOf(PRECISIONS))
+    shuffle: bool = True
+    decay: str = setting("all", OneOf(DECAYED))
+    adam_eps: float = setting(1e-8, Interval(0, 1, open_low=True))
 
     @property
     def scaled_lr(self) -> float:
@@ -41,6 +50,13 @@ class OptimConfig:
         SGD/LARS) or its square root (``sqrt``, common for Adam and LARS at large batch); ``none``: ``lr``."""
         ratio = self.batch_size / REFERENCE_BATCH
         return self.lr * {"none": 1.0, "linear": ratio, "sqrt": ratio**0.5}[self.lr_scaling]
+
+    def unread(self) -> dict[str, str]:
+        """Fields these values make unused, with the reason."""
+        unread = {} if self.optimizer == "adam" else {"adam_eps": f"optim.optimizer={self.optimizer} is not Adam"}
+        if self.weight_decay == 0:
+            unread["decay"] = "optim.weight_decay=0"
+        return unread
 
     def cross_problem(self) -> str | None:
         if self.warmup_epochs > self.epochs:
@@ -74,10 +90,26 @@ class LARS(torch.optim.Optimizer):
                 p.add_(buffer, alpha=-group["lr"])
 
 
+def parameter_groups(model: nn.Module, config: OptimConfig, exempt: nn.Module | None = None) -> list[dict]:
+    """``decay=all``: one group of every parameter. ``decay=kernels``: the conv and linear weights of ``model``
+    (not those of ``exempt``, the online probe) with weight decay 2 * weight_decay (the gradient of a Keras
+    l2(weight_decay) regularizer), everything else without."""
+    params = list(model.parameters())
+    if config.decay == "all":
+        return [{"params": params}]
+    skipped = {id(p) for p in exempt.parameters()} if exempt is not None else set()
+    kernels = {id(layer.weight) for layer in model.modules() if isinstance(layer, nn.Conv2d | nn.Linear)} - skipped
+    return [
+        {"params": [p for p in params if id(p) in kernels], "weight_decay": 2 * config.weight_decay},
+        {"params": [p for p in params if id(p) not in kernels], "weight_decay": 0.0},
+    ]
+
+
 def make_optimizer(params, config: OptimConfig) -> torch.optim.Optimizer:
+    """The configured optimizer over ``params`` (parameters or ``parameter_groups``)."""
     lr = config.scaled_lr
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=config.weight_decay, eps=config.adam_eps)
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay)
     if config.optimizer == "lars":

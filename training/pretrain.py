@@ -11,6 +11,7 @@ from torch import nn
 from training.config import TrainingSettings
 from training.data import TrainImages
 from training.encoders import build_encoder
+from training.initialization import configure
 from training.loop import train
 from training.methods import METHODS
 
@@ -40,9 +41,10 @@ def pretrain(
     torch.manual_seed(settings.seed)
     encoder = build_encoder(model.encoder, channels, data.images.shape[-1], model.width, "small", model.stem_stride)
     if method_cls.n_views == 0:
+        encoder = configure(encoder, model.init, model.bn_momentum, model.bn_eps)
         return Pretrained(encoder.to(device).eval(), [])
     torch.manual_seed(settings.seed)
-    method = method_cls(encoder, settings, targets)
+    method = configure(method_cls(encoder, settings, targets), model.init, model.bn_momentum, model.bn_eps)
     online_labels = online_labels if settings.method.online_probe else None
     trained = train(
         method,
@@ -55,5 +57,6 @@ def pretrain(
         online_labels,
         progress,
         checkpoint,
+        settings.method.online_views,
     )
     return Pretrained(method.encoder, trained.history, trained.online)

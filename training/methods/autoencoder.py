@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from training.config import TrainingSettings
-from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import ENCODER_KEYS, TRAINING_KEYS, Method, StepOutput, register
 
 
 def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -24,7 +24,7 @@ def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor) -> t
 class Autoencoder(Method):
     name = "autoencoder"
     n_views = 1
-    uses = ("model.encoder", "model.width", "model.stem_stride", "model.head_hidden", *TRAINING_KEYS)
+    uses = (*ENCODER_KEYS, "model.head_hidden", *TRAINING_KEYS)
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

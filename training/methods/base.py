@@ -21,8 +21,8 @@ from torch import nn
 from training.config import TrainingSettings
 
 TRAINER_SECTIONS = ("model", "method", "loss", "augment", "optim")  # what trains the encoder
-ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride")
-TRAINING_KEYS = ("augment", "optim", "method.online_probe")
+ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride", "model.init", "model.bn_momentum", "model.bn_eps")
+TRAINING_KEYS = ("augment", "optim", "method.online_probe", "method.online_views")
 
 
 @dataclass

@@ -52,6 +52,10 @@ class BYOL(Method):
         loss = byol_loss(predictions[0], projections[1]) + byol_loss(predictions[1], projections[0])
         return StepOutput(loss, features)
 
+    def setup(self, example: torch.Tensor) -> None:
+        """Start the target as a copy of the online network, also after ``model.init`` re-initialized it."""
+        ema_update(self.target, nn.Sequential(self.encoder, self.projector), 0.0)
+
     def after_step(self, progress: float) -> None:
         ema_update(
             self.target, nn.Sequential(self.encoder, self.projector), byol_momentum(self.base_momentum, progress)
