@@ -24,7 +24,7 @@ def run(rank: int, world: int, folder: str, name: str, z1: torch.Tensor, z2: tor
         dist.destroy_process_group()
 
 
-def train_steps(rank: int, world: int, folder: str, loss_name: str, control: str | None) -> None:
+def train_steps(rank: int, world: int, folder: str, loss_name: str, control: str | None, method: str) -> None:
     """Trains the toy run of ``tests/test_distributed_training.py`` on this rank; rank 0 writes its loss history
     and final weights to ``folder/trained.pt``. ``control`` turns one piece of the distributed path off
     (``gather``, ``sharding`` or ``batchnorm``) to show the test notices."""
@@ -44,7 +44,7 @@ def train_steps(rank: int, world: int, folder: str, loss_name: str, control: str
             import training.distributed
 
             training.distributed.global_batchnorm = lambda module: module
-        history, weights = toy_run(loss_name)
+        history, weights = toy_run(loss_name, method)
         if rank == 0:
             torch.save((history, weights), f"{folder}/trained.pt")
         dist.barrier()

@@ -20,11 +20,11 @@ from training.pretrain import pretrain
 WORLD = 2
 
 
-def toy_run(loss_name: str) -> tuple[list[float], dict[str, torch.Tensor]]:
+def toy_run(loss_name: str, method: str = "simclr") -> tuple[list[float], dict[str, torch.Tensor]]:
     """Two epochs of two steps, batch 16, a width-4 ResNet-18 with BatchNorm, default crops and flips, SGD."""
     settings = RunConfig(
         model=ModelConfig(width=8, head_hidden=32, head_out=16),
-        method=MethodConfig(name="simclr"),
+        method=MethodConfig(name=method, queue_size=64),
         loss=LossConfig(name=loss_name, temperature=0.2),
         augment=AugmentConfig(),
         optim=OptimConfig(epochs=2, batch_size=16, optimizer="sgd", lr=0.01),  # Adam would amplify rounding
@@ -35,8 +35,8 @@ def toy_run(loss_name: str) -> tuple[list[float], dict[str, torch.Tensor]]:
     return result.history, {k: v.clone() for k, v in result.encoder.state_dict().items()}
 
 
-def _two_processes(tmp_path, loss_name: str, control: str | None = None):
-    mp.spawn(train_steps, args=(WORLD, str(tmp_path), loss_name, control), nprocs=WORLD, join=True)
+def _two_processes(tmp_path, loss_name: str, control: str | None = None, method: str = "simclr"):
+    mp.spawn(train_steps, args=(WORLD, str(tmp_path), loss_name, control, method), nprocs=WORLD, join=True)
     return torch.load(tmp_path / "trained.pt")
 
 
@@ -45,10 +45,12 @@ def _max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> f
     return max(float((a[k].double() - b[k].double()).abs().max()) for k in a if a[k].is_floating_point())
 
 
-@pytest.mark.parametrize("loss_name", ["nt_xent", "swd_normal"])
-def test_two_processes_train_what_one_process_trains(loss_name, tmp_path):
-    history, weights = toy_run(loss_name)
-    history2, weights2 = _two_processes(tmp_path, loss_name)
+@pytest.mark.parametrize(
+    ("loss_name", "method"), [("nt_xent", "simclr"), ("swd_normal", "simclr"), ("nt_xent", "moco")]
+)
+def test_two_processes_train_what_one_process_trains(loss_name, method, tmp_path):
+    history, weights = toy_run(loss_name, method)  # MoCo: both ranks' keys enter one queue
+    history2, weights2 = _two_processes(tmp_path, loss_name, method=method)
     assert history2 == pytest.approx(history, rel=1e-4)  # measured: within 1e-5
     assert _max_difference(weights, weights2) < 1e-3  # measured: 1.5e-4 (BN over 8 rows per rank amplifies rounding)
 
