@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,6 @@ import torch
 from experiments.registry import get_experiment
 from experiments.runner import finished, run_sweep
 from experiments.spec import PlannedRun, RunContext
-from losses.distributed import world_size
 from training.device import resolve_device
 from training.distributed import TORCHRUN_VARIABLES, batch_problem, init_from_environment, is_main, launched_by_torchrun
 
@@ -50,8 +50,10 @@ class Launch:
 
     @property
     def processes(self) -> int:
-        """Processes that train each run."""
-        return self.gpus if self.launcher == "slurm" else world_size()
+        """Processes that train each run (known before the process group is joined)."""
+        if self.launcher == "slurm":
+            return self.gpus
+        return int(os.environ.get("WORLD_SIZE", "1")) if self.launcher == "torchrun" else 1
 
     def problem(self) -> str | None:
         """One line on what is wrong with these options, before anything loads (None when they are fine)."""

@@ -89,3 +89,12 @@ def test_submitting_without_submitit_installed_is_one_line(tmp_path, mnist_root,
     monkeypatch.setattr(launch.importlib.util, "find_spec", lambda name: None)
     assert run_experiment.main(_args(tmp_path, mnist_root, "--launcher", "local")) == 2
     assert "--launcher local needs submitit, which is not installed" in capsys.readouterr().err
+
+
+def test_under_torchrun_a_batch_that_does_not_split_is_refused_before_joining(tmp_path, capsys, monkeypatch):
+    torchrun = {"RANK": "0", "WORLD_SIZE": "3", "LOCAL_RANK": "0", "MASTER_ADDR": "x", "MASTER_PORT": "1"}
+    for name, value in torchrun.items():
+        monkeypatch.setenv(name, value)
+    assert run_experiment.main(_args(tmp_path / "out", None)) == 2
+    assert "optim.batch_size=64 cannot be split over 3 processes" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
