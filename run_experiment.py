@@ -236,9 +236,8 @@ def _report(experiment: Experiment, args: argparse.Namespace, planned: list[Plan
         print(f"no finished runs of this grid (data source {planned[0].data_source}) in {preset_dir / 'runs'}")
         return 0 if args.plot_only else 1
     frame = collected.frame()
-    check = build_report(
-        frame, args.preset, preset_dir, experiment.figure, experiment.claim_check, not collected.missing
-    )
+    figure, claim_check = experiment.analysis(args.preset)
+    check = build_report(frame, args.preset, preset_dir, figure, claim_check, not collected.missing)
     print(f"wrote {preset_dir / 'results.csv'} and {preset_dir / 'figure.png'}")
     if collected.missing:
         print(f"{len(collected.missing)} of {len(planned)} runs of this grid are not finished (failed or not run):")

@@ -16,26 +16,54 @@ CLAIM = (
     "the bits and ignores the image. Temperature and batch size help only slightly."
 )
 LEARNED_MARGIN = 0.1  # without bits the probe must beat chance by this much, or there is nothing to collapse
+# The online accuracy the official RandBits notebook printed (its saved outputs, one run per cell):
+# temperature -> number of bits -> accuracy. Drawn beside the ``colab`` preset's curves for reference.
+NOTEBOOK_OUTPUT = {
+    0.05: {0: 0.899, 5: 0.706, 10: 0.330, 15: 0.143, 20: 0.099},
+    0.1: {0: 0.892, 5: 0.612, 10: 0.187, 15: 0.098, 20: 0.103},
+    0.2: {0: 0.900, 5: 0.330, 10: 0.104, 15: 0.100, 20: 0.099},
+}
 
 
 def _metrics(frame: pd.DataFrame) -> list[str]:
     return [m for m in ("acc_linear", "acc_online") if m in frame and frame[m].notna().any()]
 
 
-def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
+def _seeds(frame: pd.DataFrame) -> int:
+    return frame["seed"].nunique() if "seed" in frame else 1
+
+
+def figure(frame: pd.DataFrame, preset: str, path: Path, reference: dict | None = None) -> Path:
+    """Accuracy against bits, one line per swept setting: the mean over seeds, with +- one standard deviation
+    as error bars where there are several. ``reference`` (temperature -> bits -> accuracy) is drawn dashed in
+    the online panel, in the colour of the line with that temperature."""
     metrics = _metrics(frame)
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
     groups = varying_columns(frame, ["loss.temperature", "optim.batch_size", "method.name"]) or ["method.name"]
+    seeds = _seeds(frame)
     for ax, metric in zip(axes[0], metrics):
         for key, group in frame.groupby(groups, dropna=False):
             key = key if isinstance(key, tuple) else (key,)
             label = ", ".join(f"{g.split('.')[-1]}={v}" for g, v in zip(groups, key))
-            curve = group.groupby("data.n_bits")[metric].mean().sort_index()
-            ax.plot(curve.index, curve.values, marker="o", label=label)
-        ylabel = f"test accuracy ({metric.removeprefix('acc_')} classifier)"
+            curve = group.groupby("data.n_bits")[metric].agg(["mean", "std"]).sort_index()
+            line = ax.errorbar(curve.index, curve["mean"], curve["std"] if seeds > 1 else None, marker="o", capsize=3)
+            line.set_label(label)
+            temperature = dict(zip(groups, key)).get("loss.temperature", frame["loss.temperature"].iloc[0])
+            if reference and metric == "acc_online" and temperature in reference:
+                printed = pd.Series(reference[temperature]).sort_index()
+                ax.plot(
+                    printed.index, printed.values, "--", color=line.lines[0].get_color(), alpha=0.6, label="notebook"
+                )
+        statistic = f"mean +- std of {seeds} seeds" if seeds > 1 else "one seed"
+        ylabel = f"test accuracy ({metric.removeprefix('acc_')} classifier, {statistic})"
         accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", ylabel, legend_size=7)
     fig.suptitle(f"RandBit: feature suppression ({frame['data.images'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
+
+
+def colab_figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
+    """``figure`` with the notebook's own printed accuracies dashed beside ours."""
+    return figure(frame, preset, path, reference=NOTEBOOK_OUTPUT)
 
 
 def claim_check(frame: pd.DataFrame) -> ClaimCheck:
@@ -46,6 +74,9 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     numbers = {f"mean {metric} @ {b} bits": float(v) for b, v in by_bits.mean().sort_index().items()}
     numbers[f"best {metric} @ {most} bits"] = float(by_bits.max().loc[most])
     numbers["chance"] = chance
+    if _seeds(frame) > 1:
+        cells = varying_columns(frame, [c for c in frame if "." in c])  # the swept config keys, not the seed
+        numbers[f"largest seed std of {metric}"] = float(frame.groupby(cells, dropna=False)[metric].std().max())
     base, worst_case_best = numbers[f"mean {metric} @ {zero_bits} bits"], numbers[f"best {metric} @ {most} bits"]
     kept = (worst_case_best - chance) / max(base - chance, 1e-9)
     supported = zero_bits == 0 and most >= 10 and kept < 0.5

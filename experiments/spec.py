@@ -16,6 +16,9 @@ import torch
 
 from analysis.claims import ClaimCheck
 
+FigureMaker = Callable[[pd.DataFrame, str, Path], Path]  # (results table, preset, path) -> the figure written
+ClaimChecker = Callable[[pd.DataFrame], ClaimCheck]
+
 
 class ConfigError(ValueError):
     """A bad experiment, preset, key or value; the message names it and what is allowed."""
@@ -25,12 +28,15 @@ class ConfigError(ValueError):
 class Preset:
     """base: dotted key -> value; sweep: dotted key -> values; variants: settings that go together (a loss
     with its own tuned temperature or lambda). The grid is the Cartesian product of the sweep axes and the
-    variants (none: one empty variant)."""
+    variants (none: one empty variant). figure / claim_check: this preset's own, where its grid asks a
+    different question than the experiment's (an ablation); None: the experiment's."""
 
     base: dict[str, Any] = field(default_factory=dict)
     sweep: dict[str, tuple] = field(default_factory=dict)
     note: str = ""
     variants: tuple[dict[str, Any], ...] = ()
+    figure: FigureMaker | None = None
+    claim_check: ClaimChecker | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,17 @@ class Experiment:
     presets: dict[str, Preset]
     run: Callable[[Any, RunContext], RunOutcome]
     data_source: Callable[[Any, str | None], str]
-    figure: Callable[[pd.DataFrame, str, Path], Path]
-    claim_check: Callable[[pd.DataFrame], ClaimCheck]
+    figure: FigureMaker
+    claim_check: ClaimChecker
 
     def preset(self, name: str) -> Preset:
         if name not in self.presets:
             raise ConfigError(f"--preset {name!r} is unknown for {self.name}; choose one of {', '.join(self.presets)}")
         return self.presets[name]
+
+    def analysis(
+        self, preset: str
+    ) -> tuple[Callable[[pd.DataFrame, str, Path], Path], Callable[[pd.DataFrame], ClaimCheck]]:
+        """The figure and claim check of ``preset``: its own where it has them, else the experiment's."""
+        chosen = self.preset(preset)
+        return chosen.figure or self.figure, chosen.claim_check or self.claim_check

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
+from analysis import randbit as randbit_analysis
+from analysis import randbit_ablation
+from experiments.config import flat_values
 from experiments.grid import build_grid
 from experiments.randbit import NOTEBOOK_DIFFERENCES, PRESETS
 from experiments.registry import EXPERIMENTS
@@ -116,3 +120,50 @@ def test_options_the_other_values_switch_off_are_refused_with_the_reason(overrid
     args = ["randbit", "--preset", "smoke", "--set", override, "optim.optimizer=sgd", "--out", str(tmp_path)]
     assert run_experiment.main(args) == 2
     assert reason in capsys.readouterr().err
+
+
+def _ablation_frame(faithful: dict[int, float], shifts: dict[str, float]) -> pd.DataFrame:
+    """Runs of the ablation grid's settings with made-up online accuracies: faithful + each named shift."""
+    grid = build_grid(EXPERIMENTS["randbit"], "colab_ablation", {})
+    rows = []
+    for run in grid:
+        settings = {key: value for key, value in flat_values(run.config).items()}
+        reverted = [
+            n for n, (notebook, _) in NOTEBOOK_DIFFERENCES.items() if any(settings[k] != v for k, v in notebook.items())
+        ]
+        bits = run.config.data.n_bits
+        shift = shifts.get(reverted[0], 0.0) if reverted else 0.0
+        rows.append({**settings, "seed": 0, "acc_online": faithful[bits] + shift, "chance": 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_the_ablation_names_each_reverted_difference_and_checks_the_notebook_numbers(tmp_path):
+    figure, claim_check = EXPERIMENTS["randbit"].analysis("colab_ablation")
+    near = _ablation_frame({5: 0.63, 10: 0.2}, {"TF crop sampler": 0.05, "Glorot init": -0.03})
+    accuracy = randbit_ablation.table(near, NOTEBOOK_DIFFERENCES)
+    assert list(accuracy.index) == [randbit_ablation.FAITHFUL, *NOTEBOOK_DIFFERENCES]
+    check = claim_check(near)
+    assert check.supported is True
+    assert check.numbers["shift @ 10 bits, TF crop sampler reverted"] == pytest.approx(0.05)
+    assert check.numbers["shift @ 5 bits, Glorot init reverted"] == pytest.approx(-0.03)
+    assert "TF crop sampler: +0.050 @ 5, +0.050 @ 10; Glorot init" in check.summary
+    assert claim_check(_ablation_frame({5: 0.68, 10: 0.2}, {})).supported is False  # 0.068 off at 5 bits
+    assert figure(near, "colab_ablation", tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_presets_without_their_own_analysis_use_the_experiments():
+    randbit = EXPERIMENTS["randbit"]
+    assert randbit.analysis("quick") == (randbit.figure, randbit.claim_check)
+    assert randbit.analysis("colab")[1] is randbit.claim_check and randbit.analysis("colab")[0] is not randbit.figure
+
+
+def test_randbit_reports_the_seed_spread_and_draws_error_bars(tmp_path):
+    rows = [
+        {"data.n_bits": bits, "loss.temperature": 0.1, "seed": seed, "acc_online": acc, "chance": 0.1}
+        for bits, accs in {0: (0.9, 0.92, 0.94), 10: (0.2, 0.3, 0.25)}.items()
+        for seed, acc in enumerate(accs)
+    ]
+    frame = pd.DataFrame(rows).assign(**{"data.images": "mnist", "model.encoder": "convn", "method.name": "simclr"})
+    check = randbit_analysis.claim_check(frame)
+    assert check.numbers["largest seed std of acc_online"] == pytest.approx(0.05)
+    assert randbit_analysis.colab_figure(frame, "colab", tmp_path / "figure.png").stat().st_size > 0
