@@ -83,10 +83,10 @@ def no_data_loading(monkeypatch):
         (["multidigit_size", "--set", "data.large_size=100"], "must be <= data.canvas_size=84"),
         (
             ["multidigit_count", "--set", "data.placement=in_grid", "data.n_digits=16"],
-            "data.n_digits=16 is more than the 9 cells of the in-grid layout (3 x 3 cells of 28 px on a 84 px canvas)",
+            "data.n_digits=16 is more than the 4 cells of the in-grid layout (2 x 2 cells of 28 px on a 56 px canvas)",
         ),
         (["multidigit_count", "--set", "data.n_digits=0"], "data.n_digits=0 is not allowed; it must be in [1, 64]"),
-        (["multidigit_count", "--set", "data.digit_size=100"], "data.digit_size=100 must be <= data.canvas_size=84"),
+        (["multidigit_count", "--set", "data.digit_size=100"], "data.digit_size=100 must be <= data.canvas_size=56"),
         (
             ["digit_on_image", "--set", "data.digit_size=28"],
             "data.digit_size=28 does not fit the 3 x 3 digit pattern on a 64 px image",
