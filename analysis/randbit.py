@@ -51,9 +51,8 @@ def figure(frame: pd.DataFrame, preset: str, path: Path, reference: dict | None 
             temperature = dict(zip(groups, key)).get("loss.temperature", frame["loss.temperature"].iloc[0])
             if reference and metric == "acc_online" and temperature in reference:
                 printed = pd.Series(reference[temperature]).sort_index()
-                ax.plot(
-                    printed.index, printed.values, "--", color=line.lines[0].get_color(), alpha=0.6, label="notebook"
-                )
+                colour = line.lines[0].get_color()
+                ax.plot(printed.index, printed.values, "--", color=colour, alpha=0.6, label=f"{label}, notebook")
         statistic = f"mean +- std of {seeds} seeds" if seeds > 1 else "one seed"
         ylabel = f"test accuracy ({metric.removeprefix('acc_')} classifier, {statistic})"
         accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", ylabel, legend_size=7)
