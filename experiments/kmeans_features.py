@@ -251,9 +251,9 @@ PRESETS = {
             {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/c253ef16b2a5.encoder.pt", "kmeans.label": "SimCLR"},
             {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/e9a6a6f31c56.encoder.pt", "kmeans.label": "supervised"},
         ),
-        note="the multidigit_count quick encoders (4 digits, random placement) on MultiDigits canvases, 112 px, 28 px "
-        "digits; first keep them: run_experiment.py multidigit_count --preset quick --set method.name=simclr,"
-        "supervised data.n_digits=4 data.placement=random --keep-encoders --out scratch",
+        note="multidigit_count quick encoders (4 digits, random placement, the 84 px canvas) on MultiDigits canvases, "
+        "112 px, 28 px digits; first keep them: run_experiment.py multidigit_count --preset quick --set method.name="
+        "simclr,supervised data.n_digits=4 data.placement=random data.canvas_size=84 --keep-encoders --out scratch",
     ),
     "paper": Preset(
         base={
