@@ -177,7 +177,7 @@ def test_values_that_switch_fields_off_make_runs_differing_only_there_one_run(tm
 def test_print_config_shows_every_run_as_yaml_and_runs_nothing(tmp_path, capsys, no_data_loading):
     assert run_experiment.main(["multidigit_size", "--preset", "quick", "--print-config", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# multidigit_size --preset quick: 9 runs") and out.count("---\n# run ") == 9
+    assert out.startswith("# multidigit_size --preset quick: 6 runs") and out.count("---\n# run ") == 6
     assert "  temperature: 0.2\n" in out and "method.name=random" in out
     assert not any(tmp_path.iterdir())
 
