@@ -141,7 +141,7 @@ PRESETS = {
         variants=WITH_IFM,
         note="2-core CPU: the ten offline photographs as object classes, 64 px crops, 16 px digits, ResNet-18 width "
         "8 with a stride-2 stem, 4k crops, 6 epochs; SimCLR, SimCLR + IFM (eps 0.1), supervised, untrained; "
-        "N = 1 and 60k (about 8.5 min)",
+        "N = 1 and 60k (about 8 min idle)",
     ),
     "paper": Preset(
         base={

@@ -110,7 +110,7 @@ PRESETS = {
         },
         sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 2, 4), "method.name": BASELINES},
         note="2-core CPU: 28 px digits on a 56 px canvas (a 2 x 2 grid; 4 digits fill it as 16 fill the paper's "
-        "4 x 4), ResNet-18 width 8 with a stride-2 stem, 3k images, 5 epochs (about 7 min)",
+        "4 x 4), ResNet-18 width 8 with a stride-2 stem, 3k images, 5 epochs (about 6 min idle)",
     ),
     "paper": Preset(
         base={

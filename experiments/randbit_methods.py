@@ -52,7 +52,7 @@ PRESETS = {
         sweep={"data.n_bits": (0, 5, 20)},
         variants=_variants(IFM_EPSILONS[:1]),
         note="2-core CPU: randbit's quick budget (ConvN, 10k MNIST, 5 epochs), batch 256, tau 0.1, five methods "
-        "and SimCLR + IFM (eps 0.1); bits 0, 5 and 20 (about 9.5 min)",
+        "and SimCLR + IFM (eps 0.1); bits 0, 5 and 20 (about 7.5 min idle)",
     ),
     "paper": Preset(
         base={**randbit.PRESETS["paper"].base, "loss.temperature": 0.2, "optim.batch_size": 1024},
