@@ -52,7 +52,7 @@ def _printed(frame: pd.DataFrame) -> dict[int, float]:
 
 def figure(frame: pd.DataFrame, preset: str, path: Path, differences: Differences) -> Path:
     accuracy, printed = table(frame, differences), _printed(frame)
-    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.42 * len(accuracy)))
+    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.42 * len(accuracy)))
     height = 0.8 / len(accuracy.columns)
     rows = np.arange(len(accuracy))
     for i, bits in enumerate(accuracy.columns):
@@ -68,7 +68,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path, differences: Difference
     ax.set_xlabel(f"test accuracy (online classifier; dashed: no difference reverted, {frame['seed'].nunique()} seed)")
     ax.set_xlim(0, 1)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(f"Notebook protocol, one difference reverted at a time (tau {frame['loss.temperature'].iloc[0]})")
     return save_figure(fig, frame, preset, path)
 
