@@ -43,6 +43,15 @@ def _method(name: str, **method_keys):
     return method
 
 
+@pytest.mark.parametrize(("name", "head"), [("simclr", "head"), ("moco", "head"), ("byol", "projector")])
+def test_head_bias_false_leaves_no_bias_in_the_projection_head(name, head):
+    model = ModelConfig(encoder="convn", head_hidden=32, head_out=16, head_bias=False)
+    settings = dataclasses.replace(_settings(name), model=model)
+    linears = [m for m in getattr(METHODS[name](build_encoder("convn", 1, 28), settings, None), head).modules()]
+    linears = [m for m in linears if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.bias is None for m in linears)
+
+
 def _one_step(method, views):
     optimizer = torch.optim.SGD([p for p in method.parameters() if p.requires_grad], lr=0.1)
     out = method.step(views, None, torch.Generator())

@@ -57,6 +57,14 @@ def test_projection_head_depths(depth):
     assert sum(isinstance(m, torch.nn.Linear) for m in head.modules()) == depth
 
 
+@pytest.mark.parametrize("out_bias", [True, False])
+def test_projection_head_last_layer_bias_is_optional(out_bias):
+    last = projection_head(32, 2, 16, 8, out_bias)[-1]
+    assert (last.bias is not None) == out_bias
+    hidden = [layer for layer in projection_head(32, 3, 16, 8, out_bias)[:-1] if isinstance(layer, torch.nn.Linear)]
+    assert len(hidden) == 2 and all(layer.bias is None for layer in hidden)  # BN follows: never a bias there
+
+
 def test_augmentation_is_per_sample_deterministic_and_in_range():
     image = torch.rand(1, 3, 32, 32).expand(8, -1, -1, -1).contiguous()
     config = AugmentConfig(blur=True, flip=True, crop_min_scale=0.08)

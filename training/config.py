@@ -31,7 +31,8 @@ class ModelConfig:
     """Encoder f (ResNet at any width with a small stem, or the notebook's ConvN) and projection head g.
     init: ``torch`` (each layer's own default; Kaiming for ResNet convolutions) or ``glorot`` (Keras: Glorot-
     uniform kernels, zero biases); bn_momentum / bn_eps: every BatchNorm's, in PyTorch's convention (Keras'
-    momentum 0.99 is 0.01 here)."""
+    momentum 0.99 is 0.01 here); head_bias: whether the projection head's last layer has a bias (the RandBits
+    notebook's has none)."""
 
     encoder: str = setting("resnet18", OneOf(ENCODERS))
     width: int = setting(64, Interval(1, 1024))
@@ -42,6 +43,7 @@ class ModelConfig:
     init: str = setting("torch", OneOf(INITS))
     bn_momentum: float = setting(0.1, Interval(0, 1))
     bn_eps: float = setting(1e-5, Interval(0, 1, open_low=True))
+    head_bias: bool = True
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class BYOL(Method):
         super().__init__(encoder, settings, targets)
         model = settings.model
         depth = max(model.head_depth, 1)
-        self.projector = projection_head(encoder.feature_dim, depth, model.head_hidden, model.head_out)
+        self.projector = projection_head(encoder.feature_dim, depth, model.head_hidden, model.head_out, model.head_bias)
         self.predictor = projection_head(model.head_out, 2, model.head_hidden, model.head_out)
         self.target = frozen_copy(nn.Sequential(encoder, self.projector))
         self.base_momentum = settings.method.ema

@@ -37,7 +37,9 @@ class MoCo(Method):
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)
         model = settings.model
-        self.head = projection_head(encoder.feature_dim, max(model.head_depth, 1), model.head_hidden, model.head_out)
+        self.head = projection_head(
+            encoder.feature_dim, max(model.head_depth, 1), model.head_hidden, model.head_out, model.head_bias
+        )
         self.key_encoder = frozen_copy(nn.Sequential(encoder, self.head))
         self.momentum, self.temperature = settings.method.ema, settings.loss.temperature
         generator = torch.Generator().manual_seed(settings.seed)

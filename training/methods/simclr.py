@@ -19,7 +19,9 @@ class SimCLR(Method):
     def __init__(self, encoder: torch.nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)
         model, loss = settings.model, settings.loss
-        self.head = projection_head(encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out)
+        self.head = projection_head(
+            encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out, model.head_bias
+        )
         options = {key: getattr(loss, key) for key in LOSS_USES[loss.name]}
         self.loss_fn = build_loss(loss.name, gather=world_size() > 1, **options)  # torchrun: negatives of all ranks
 
