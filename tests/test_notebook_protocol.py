@@ -1,6 +1,6 @@
 """The options that make the randbit ``colab`` preset the official RandBits notebook: TensorFlow's crop
-sampler, unshuffled data order, the online probe on the first view, L2 on kernels only, Keras BatchNorm and
-Glorot initialization, Adam's epsilon; and the presets built from them."""
+sampler, unshuffled data order, the online probe on the first view (and Keras' init), L2 on kernels only,
+Keras BatchNorm and Glorot initialization, Adam's epsilon; and the presets built from them."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_keras_batchnorm_and_glorot_init():
     assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.9 * bound
 
 
-def test_unshuffled_order_and_first_view_online_probe_change_training():
+def test_unshuffled_order_and_the_notebooks_online_probe_change_training():
     from experiments.config import compose
     from experiments.randbit import RandBitRun
     from training.data import TrainImages
@@ -94,8 +94,9 @@ def test_unshuffled_order_and_first_view_online_probe_change_training():
 
     for change in ({}, {"shuffle": False}):
         record(dataclasses.replace(base, optim=dataclasses.replace(base.optim, **change)))
-    record(dataclasses.replace(base, method=dataclasses.replace(base.method, online_views="first")))
-    assert seen[0] != seen[1] and seen[0] != seen[2]
+    for change in ({"online_views": "first"}, {"online_init": "glorot"}):
+        record(dataclasses.replace(base, method=dataclasses.replace(base.method, **change)))
+    assert seen[0] != seen[1] and seen[0] != seen[2] and seen[0] != seen[3]
 
 
 def test_colab_sets_every_notebook_difference_and_the_ablation_reverts_one_at_a_time():
@@ -112,6 +113,7 @@ def test_colab_sets_every_notebook_difference_and_the_ablation_reverts_one_at_a_
     [
         ("optim.adam_eps=1e-6", "optim.optimizer=sgd is not Adam"),
         ("method.online_views=first", "method.online_probe=false"),
+        ("method.online_init=glorot", "method.online_probe=false"),
     ],
 )
 def test_options_the_other_values_switch_off_are_refused_with_the_reason(override, reason, tmp_path, capsys):

@@ -50,19 +50,22 @@ class ModelConfig:
 class MethodConfig:
     """name: a registered method (``training.methods``); online_probe: train a linear classifier on the
     detached representation during pretraining (the official RandBits notebook's online accuracy), on the
-    features of every view or of the ``first`` only (``online_views``; the notebook's).
+    features of every view or of the ``first`` only (``online_views``; the notebook's), initialized as PyTorch's
+    ``nn.Linear`` or as Keras' ``Dense`` (``online_init=glorot``; the notebook's).
     Method-specific (only their method reads them): ema, the target / key encoder's momentum (BYOL: its
     start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives."""
 
     name: str = setting("simclr", OneOf(_method_names))
     online_probe: bool = False
     online_views: str = setting("all", OneOf(ONLINE_VIEWS))
+    online_init: str = setting("torch", OneOf(INITS))
     ema: float = setting(0.99, Interval(0, 1))
     queue_size: int = setting(4096, Interval(1, 1 << 20))
 
     def unread(self) -> dict[str, str]:
         """Fields these values make unused, with the reason."""
-        return {} if self.online_probe else {"online_views": "method.online_probe=false"}
+        off = "method.online_probe=false"
+        return {} if self.online_probe else {"online_views": off, "online_init": off}
 
 
 @dataclass(frozen=True)

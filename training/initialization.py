@@ -15,7 +15,13 @@ def configure(module: nn.Module, init: str, bn_momentum: float, bn_eps: float) -
         if isinstance(layer, _BatchNorm):
             layer.momentum, layer.eps = bn_momentum, bn_eps
         if init == "glorot" and isinstance(layer, nn.Conv2d | nn.Linear):
-            nn.init.xavier_uniform_(layer.weight)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
+            glorot_(layer)
     return module
+
+
+def glorot_(layer: nn.Conv2d | nn.Linear) -> nn.Conv2d | nn.Linear:
+    """Keras' default initialization, in place: Glorot-uniform weight, zero bias."""
+    nn.init.xavier_uniform_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+    return layer

@@ -29,6 +29,7 @@ from training.augment import AugmentConfig, augment
 from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
 from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
+from training.initialization import glorot_
 from training.methods import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler, parameter_groups
 
@@ -86,9 +87,11 @@ def train(
     progress: bool = True,
     checkpoint: Path | None = None,
     online_views: str = "all",
+    online_init: str = "torch",
 ) -> Trained:
     """Train ``method`` (in place) on ``data``; ``targets`` rows go to the method, ``online_labels`` (N,)
-    to a jointly trained linear classifier on the detached features (of every view, or of the ``first``).
+    to a jointly trained linear classifier on the detached features (of every view, or of the ``first``),
+    initialized as PyTorch's ``nn.Linear`` (``online_init=torch``) or Glorot-uniform with a zero bias.
     Batches drop the last incomplete one."""
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
@@ -97,6 +100,8 @@ def train(
         raise ValueError(problem)
     method.setup(data.finish(data.images[:2], torch.arange(2)))
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
+    if online is not None and online_init == "glorot":
+        glorot_(online)
     learner = prepare(_Learner(method, online, online_views), device, optim.precision)
     step = distribute(learner, device)
     mine = local_rows(optim.batch_size)

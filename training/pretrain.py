@@ -58,5 +58,6 @@ def pretrain(
         progress,
         checkpoint,
         settings.method.online_views,
+        settings.method.online_init,
     )
     return Pretrained(method.encoder, trained.history, trained.online)

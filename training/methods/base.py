@@ -22,7 +22,7 @@ from training.config import TrainingSettings
 
 TRAINER_SECTIONS = ("model", "method", "loss", "augment", "optim")  # what trains the encoder
 ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride", "model.init", "model.bn_momentum", "model.bn_eps")
-TRAINING_KEYS = ("augment", "optim", "method.online_probe", "method.online_views")
+TRAINING_KEYS = ("augment", "optim", "method.online_probe", "method.online_views", "method.online_init")
 
 
 @dataclass
