@@ -81,6 +81,7 @@ NOTEBOOK = {  # the official RandBits notebook's model and training
 NOTEBOOK_DIFFERENCES = {
     "data order": ({"optim.shuffle": False}, {"optim.shuffle": True}),  # tfds order, .repeat(), no shuffle
     "online probe views": ({"method.online_views": "first"}, {"method.online_views": "all"}),  # pred_a only
+    "online probe init": ({"method.online_init": "glorot"}, {"method.online_init": "torch"}),  # Keras Dense
     "L2 on kernels only": ({"optim.decay": "kernels"}, {"optim.decay": "all"}),  # kernel_regularizer l2(1e-4)
     "loss: sum of both directions": ({"loss.scaling": 2.0}, {"loss.scaling": 1.0}),  # CE(sim) + CE(sim.T)
     "Keras BatchNorm": (
@@ -88,6 +89,7 @@ NOTEBOOK_DIFFERENCES = {
         {"model.bn_momentum": 0.1, "model.bn_eps": 1e-5},
     ),
     "Glorot init": ({"model.init": "glorot"}, {"model.init": "torch"}),
+    "no head bias": ({"model.head_bias": False}, {"model.head_bias": True}),  # the last Dense: use_bias=False
     "Adam epsilon": ({"optim.adam_eps": 1e-7}, {"optim.adam_eps": 1e-8}),
     "TF crop sampler": ({"augment.crop": "tf"}, {"augment.crop": "torchvision"}),
 }

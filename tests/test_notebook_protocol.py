@@ -103,6 +103,7 @@ def test_colab_sets_every_notebook_difference_and_the_ablation_reverts_one_at_a_
     colab = build_grid(EXPERIMENTS["randbit"], "colab", {})[0].config
     assert not colab.optim.shuffle and colab.optim.decay == "kernels" and colab.augment.crop == "tf"
     assert colab.method.online_views == "first" and colab.model.init == "glorot" and colab.loss.scaling == 2.0
+    assert colab.method.online_init == "glorot" and not colab.model.head_bias
     ablation = build_grid(EXPERIMENTS["randbit"], "colab_ablation", {})
     assert len(ablation) == 2 * (1 + len(NOTEBOOK_DIFFERENCES))
     assert len({run.config for run in ablation}) == len(ablation)
