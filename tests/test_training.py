@@ -243,3 +243,32 @@ def test_precision_auto_resolves_per_device_and_bf16_trains_with_the_loss_in_fp3
     seen.clear()
     pretrain(_settings(epochs=1), data, None, CPU, progress=False)
     assert seen[0] == (False, torch.float32, torch.float32)
+
+
+def test_memory_format_sets_the_layout_and_changes_only_rounding(monkeypatch):
+    import training.methods.simclr
+
+    layouts = []
+    real_step = training.methods.simclr.SimCLR.step
+
+    def recording_step(self, views, targets, generator):
+        conv = next(m for m in self.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+        layouts.append(tuple(x.is_contiguous(memory_format=torch.channels_last) for x in (views[0], conv.weight)))
+        return real_step(self, views, targets, generator)
+
+    monkeypatch.setattr(training.methods.simclr.SimCLR, "step", recording_step)
+    data = TrainImages(torch.rand(32, 3, 16, 16))
+
+    def history(**optim) -> list[float]:
+        layouts.clear()
+        settings = dataclasses.replace(_settings(epochs=2), optim=OptimConfig(epochs=2, batch_size=16, **optim))
+        return pretrain(settings, data, None, CPU, progress=False).history
+
+    contiguous = history()
+    assert set(layouts) == {(False, False)}
+    channels_last = history(memory_format="channels_last")
+    assert set(layouts) == {(True, True)}
+    assert channels_last == history(memory_format="channels_last")  # deterministic on CPU
+    assert channels_last == pytest.approx(contiguous, rel=1e-4)  # the same computation, rounded differently
+    history(precision="bf16", memory_format="contiguous")
+    assert set(layouts) == {(False, False)}

@@ -4,6 +4,11 @@ Training precision (``optim.precision``): ``fp32``, ``bf16`` (autocast to bfloat
 the losses stay fp32, channels_last memory format) or ``auto``, resolved before any run to ``bf16`` where the
 device has native bf16 matrix units (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX) and ``fp32`` elsewhere.
 Feature extraction for the probes uses bf16 autocast on CUDA and fp32 on CPU.
+
+Memory format (``optim.memory_format``): ``auto`` (channels_last on CUDA and for bf16, contiguous for fp32 on
+CPU, the layout every committed CPU result was trained in), ``channels_last`` or ``contiguous``. The layout
+changes only the rounding of the convolutions, and their speed: fp32 channels_last is 1.5-2x faster for
+ConvN on this 2-core CPU (``benchmarks/bench_precision.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from torch import nn
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "auto")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -58,17 +64,24 @@ def autocast(device: torch.device, precision: str | None = None) -> contextlib.A
     return contextlib.nullcontext()
 
 
-def _channels_last(device: torch.device, precision: str | None) -> bool:
-    return device.type == "cuda" or precision == "bf16"
+def _channels_last(device: torch.device, precision: str | None, memory_format: str) -> bool:
+    if memory_format == "auto":
+        return device.type == "cuda" or precision == "bf16"
+    return memory_format == "channels_last"
 
 
-def prepare(module: nn.Module, device: torch.device, precision: str | None = None) -> nn.Module:
-    """Move to ``device``; channels_last memory format on CUDA and for bf16, where convolutions prefer it."""
+def prepare(
+    module: nn.Module, device: torch.device, precision: str | None = None, memory_format: str = "auto"
+) -> nn.Module:
+    """Move to ``device``, in channels_last memory format where ``memory_format`` asks for it (``auto``: on
+    CUDA and for bf16, where convolutions prefer it)."""
     module = module.to(device)
-    return module.to(memory_format=torch.channels_last) if _channels_last(device, precision) else module
+    return module.to(memory_format=torch.channels_last) if _channels_last(device, precision, memory_format) else module
 
 
-def as_input(images: torch.Tensor, device: torch.device, precision: str | None = None) -> torch.Tensor:
-    if _channels_last(device, precision):
+def as_input(
+    images: torch.Tensor, device: torch.device, precision: str | None = None, memory_format: str = "auto"
+) -> torch.Tensor:
+    if _channels_last(device, precision, memory_format):
         return images.contiguous(memory_format=torch.channels_last)
     return images

@@ -14,6 +14,7 @@ gradients (``training/distributed.py``); only rank 0 writes the checkpoint.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -102,8 +103,9 @@ def train(
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
     if online is not None and online_init == "glorot":
         glorot_(online)
-    learner = prepare(_Learner(method, online, online_views), device, optim.precision)
+    learner = prepare(_Learner(method, online, online_views), device, optim.precision, optim.memory_format)
     step = distribute(learner, device)
+    to_input = functools.partial(as_input, device=device, precision=optim.precision, memory_format=optim.memory_format)
     mine = local_rows(optim.batch_size)
     data = data.to(device)
     targets = None if targets is None else targets.to(device)
@@ -139,7 +141,7 @@ def train(
             images = data.load(index, random)  # the global batch; this rank trains on its rows ``mine``
             index = index[mine]
             views = [
-                as_input(data.finish(augment(images, augment_config, random)[mine], index), device, optim.precision)
+                to_input(data.finish(augment(images, augment_config, random)[mine], index))
                 for _ in range(method.n_views)
             ]
             batch_targets, batch_labels = (None if rows is None else rows[index] for rows in (targets, online_labels))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from training.device import PRECISIONS
+from training.device import MEMORY_FORMATS, PRECISIONS
 from training.rules import Interval, OneOf, setting
 
 OPTIMIZERS = ("sgd", "adam", "lars")
@@ -24,9 +24,10 @@ class OptimConfig:
     warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and biases under LARS, as
     in SimCLR). The last incomplete batch is dropped. precision: fp32 | bf16 | auto (``training/device.py``;
     ``auto`` is resolved to fp32 or bf16 for the device before any run, and the resolved value is what the run
-    records). shuffle: a fresh seeded order every epoch, or (False) the data's own order every epoch, as the
-    RandBits notebook's unshuffled ``.repeat()``. decay: which parameters weight decay applies to, ``all``, or
-    ``kernels`` (conv and linear weights of the method, not BN, biases or the online probe) as a Keras
+    records). memory_format: auto | channels_last | contiguous, the layout of images and conv weights
+    (``training/device.py``). shuffle: a fresh seeded order every epoch, or (False) the data's own order every
+    epoch, as the RandBits notebook's unshuffled ``.repeat()``. decay: which parameters weight decay applies
+    to, ``all``, or ``kernels`` (conv and linear weights of the method, not BN, biases or the online probe) as a Keras
     ``kernel_regularizer=l2(weight_decay)`` that adds weight_decay * ||w||^2 to the loss (gradient 2 *
     weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7)."""
 
@@ -40,6 +41,7 @@ class OptimConfig:
     batch_size: int = setting(256, Interval(2, 1 << 20))
     lr_scaling: str = setting("none", OneOf(LR_SCALINGS))
     precision: str = setting("fp32", OneOf(PRECISIONS))
+    memory_format: str = setting("auto", OneOf(MEMORY_FORMATS))
     shuffle: bool = True
     decay: str = setting("all", OneOf(DECAYED))
     adam_eps: float = setting(1e-8, Interval(0, 1, open_low=True))
