@@ -135,6 +135,7 @@ PRESETS = {
         note="the official RandBits notebook protocol on the full MNIST (60k / 10k), every difference of "
         "NOTEBOOK_PROTOCOL set to the notebook's; 3 seeds (4-5 min a run on 2 idle CPU cores)",
         figure=analysis.colab_figure,
+        claim_check=analysis.colab_claim_check,
     ),
     "colab_ablation": Preset(
         base={**COLAB, "loss.temperature": 0.1},
@@ -144,18 +145,6 @@ PRESETS = {
         "5 and 10 bits, tau 0.1",
         figure=partial(randbit_ablation.figure, differences=NOTEBOOK_DIFFERENCES),
         claim_check=partial(randbit_ablation.claim_check, differences=NOTEBOOK_DIFFERENCES),
-    ),
-    "colab_v1": Preset(
-        base={
-            **NOTEBOOK,
-            "data.bits": "hash",
-            "method.online_probe": True,
-            "optim.epochs": 10,
-            "optim.batch_size": 1000,
-        },
-        sweep={"loss.temperature": (0.1, 0.05, 0.2), "data.n_bits": (0, 5, 10, 15, 20)},
-        note="the first port of the notebook (before NOTEBOOK_PROTOCOL: shuffled, mean of both directions, "
-        "Adam decay on every parameter, PyTorch BN and init, torchvision crops); kept for its committed results",
     ),
     "paper": Preset(
         base={
