@@ -7,8 +7,9 @@ Feature extraction for the probes uses bf16 autocast on CUDA and fp32 on CPU.
 
 Memory format (``optim.memory_format``): ``auto`` (channels_last on CUDA and for bf16, contiguous for fp32 on
 CPU, the layout every committed CPU result was trained in), ``channels_last`` or ``contiguous``. The layout
-changes only the rounding of the convolutions, and their speed: fp32 channels_last is 1.5-2x faster for
-ConvN on this 2-core CPU (``benchmarks/bench_precision.py``).
+changes only the rounding of the convolutions, and their speed: on an AVX2 2-core CPU one fp32 SimCLR step
+in channels_last is 1.4-1.5x faster for ConvN and 0.9-1.2x for the small ResNet-18s
+(``benchmarks/bench_precision.py``).
 """
 
 from __future__ import annotations
