@@ -38,7 +38,7 @@ from experiments.launch import Launch, describe, pending, run_planned, start_pro
 from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
-from training.device import resolve_device, resolve_precision
+from training.device import memory_format_problem, resolve_device, resolve_precision
 from training.distributed import is_main, launched_by_torchrun
 
 
@@ -143,10 +143,12 @@ def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, de
     sources: dict = {}
     planned = []
     for run in grid:
+        optim = dataclasses.replace(run.config.optim, precision=resolve_precision(run.config.optim.precision, device))
+        if problem := memory_format_problem(run.config.model.encoder, device, optim.precision, optim.memory_format):
+            raise ConfigError(problem)
         if run.config.data not in sources:
             sources[run.config.data] = experiment.data_source(run.config, data_root)
         source = sources[run.config.data]
-        optim = dataclasses.replace(run.config.optim, precision=resolve_precision(run.config.optim.precision, device))
         config = dataclasses.replace(run.config, optim=optim)
         planned.append(PlannedRun(config, source, run_id(config, source, experiment.name), run.label))
     return planned

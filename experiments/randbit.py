@@ -133,7 +133,7 @@ PRESETS = {
         base=COLAB,
         sweep={"loss.temperature": (0.1, 0.05, 0.2), "data.n_bits": (0, 5, 10, 15, 20), "seed": (0, 1, 2)},
         note="the official RandBits notebook protocol on the full MNIST (60k / 10k), every difference of "
-        "NOTEBOOK_PROTOCOL set to the notebook's; 3 seeds (4-5 min a run on 2 idle CPU cores)",
+        "NOTEBOOK_PROTOCOL set to the notebook's; 3 seeds (2.5-4 min a run on 2 idle CPU cores)",
         figure=analysis.colab_figure,
         claim_check=analysis.colab_claim_check,
     ),

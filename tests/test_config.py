@@ -108,6 +108,10 @@ def no_data_loading(monkeypatch):
         (["randbit", "--preset", "huge"], "--preset 'huge' is unknown for randbit; choose one of smoke, quick"),
         (["randbit", "--out", ""], "--out '' is empty"),
         (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
+        (
+            ["multidigit_size", "--preset", "smoke", "--device", "cpu", "--set", "optim.memory_format=channels_last"],
+            "optim.memory_format='channels_last' is not allowed for model.encoder='resnet18' in fp32 on CPU",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_before_any_data_and_nothing_written(
