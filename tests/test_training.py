@@ -14,8 +14,8 @@ from experiments.config import RunConfig
 from training.augment import AugmentConfig, augment, color_distort, gaussian_blur
 from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages
-from training.device import resolve_precision
-from training.encoders import ConvN, build_encoder
+from training.device import has_strided_pointwise_conv, memory_format_problem, prepare, resolve_precision
+from training.encoders import ENCODERS, ConvN, build_encoder
 from training.evaluate import linear_probe
 from training.heads import projection_head
 from training.loop import NonFiniteLossError
@@ -243,6 +243,18 @@ def test_precision_auto_resolves_per_device_and_bf16_trains_with_the_loss_in_fp3
     seen.clear()
     pretrain(_settings(epochs=1), data, None, CPU, progress=False)
     assert seen[0] == (False, torch.float32, torch.float32)
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_channels_last_is_refused_on_cpu_in_fp32_exactly_for_encoders_with_strided_pointwise_convs(name):
+    encoder = build_encoder(name, 3, 32, 8)
+    refused_by_name = memory_format_problem(name, CPU, "fp32", "channels_last") is not None
+    assert refused_by_name == has_strided_pointwise_conv(encoder) == (name != "convn")
+    if refused_by_name:
+        with pytest.raises(ValueError, match="cannot train this model in fp32 on CPU"):
+            prepare(encoder, CPU, "fp32", "channels_last")
+    assert prepare(encoder, CPU, "bf16", "channels_last") is encoder  # bf16 does not take that path
+    assert memory_format_problem(name, CPU, "fp32", "contiguous") is None
 
 
 def test_memory_format_sets_the_layout_and_changes_only_rounding(monkeypatch):

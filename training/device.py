@@ -26,6 +26,7 @@ MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 # (a crash with 1 thread, different gradients at every call with 2); the forward pass and bf16 are fine. The
 # ResNets' shortcuts are such convolutions; ConvN has none, so only it may train so.
 CPU_FP32_CHANNELS_LAST_ENCODERS = ("convn",)
+CPU_BUG = "torch's backward of a 1x1 stride-2 convolution corrupts memory there"
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -69,7 +70,7 @@ def memory_format_problem(encoder: str, device: torch.device, precision: str, me
         return None
     return (
         f"optim.memory_format='channels_last' is not allowed for model.encoder={encoder!r} in fp32 on CPU "
-        "(torch's 1x1 stride-2 convolution backward corrupts memory there); use auto or contiguous"
+        f"({CPU_BUG}); use auto or contiguous"
     )
 
 
@@ -93,7 +94,17 @@ def prepare(
     """Move to ``device``, in channels_last memory format where ``memory_format`` asks for it (``auto``: on
     CUDA and for bf16, where convolutions prefer it)."""
     module = module.to(device)
-    return module.to(memory_format=torch.channels_last) if _channels_last(device, precision, memory_format) else module
+    if not _channels_last(device, precision, memory_format):
+        return module
+    if device.type == "cpu" and precision != "bf16" and has_strided_pointwise_conv(module):
+        raise ValueError(f"optim.memory_format={memory_format!r} cannot train this model in fp32 on CPU: {CPU_BUG}")
+    return module.to(memory_format=torch.channels_last)
+
+
+def has_strided_pointwise_conv(module: nn.Module) -> bool:
+    """Whether ``module`` holds a 1x1 convolution with a stride above 1 (the layer of ``CPU_BUG``)."""
+    convs = (m for m in module.modules() if isinstance(m, nn.Conv2d))
+    return any(conv.kernel_size == (1, 1) and conv.stride != (1, 1) for conv in convs)
 
 
 def as_input(
