@@ -19,13 +19,14 @@ import contextlib
 import torch
 from torch import nn
 
+from training.encoders import build_encoder
+
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "auto")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 # torch 2.14's oneDNN backward of a 1x1 stride-2 convolution in fp32 channels_last on CPU corrupts the heap
 # (a crash with 1 thread, different gradients at every call with 2); the forward pass and bf16 are fine. The
 # ResNets' shortcuts are such convolutions; ConvN has none, so only it may train so.
-CPU_FP32_CHANNELS_LAST_ENCODERS = ("convn",)
 CPU_BUG = "torch's backward of a 1x1 stride-2 convolution corrupts memory there"
 
 
@@ -63,10 +64,11 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 
 def memory_format_problem(encoder: str, device: torch.device, precision: str, memory_format: str) -> str | None:
-    """Why ``memory_format`` cannot train ``encoder`` at ``precision`` (resolved) on ``device``, or None."""
-    if device.type != "cpu" or precision != "fp32" or memory_format != "channels_last":
+    """Why ``memory_format`` cannot train the encoder named ``encoder`` at ``precision`` (resolved) on
+    ``device``, or None: ``prepare``'s rule, checked on a small encoder of that name before any data loads."""
+    if not _channels_last(device, precision, memory_format):
         return None
-    if encoder in CPU_FP32_CHANNELS_LAST_ENCODERS:
+    if not _hits_cpu_bug(build_encoder(encoder, 1, 32, 8), device, precision):
         return None
     return (
         f"optim.memory_format='channels_last' is not allowed for model.encoder={encoder!r} in fp32 on CPU "
@@ -96,9 +98,14 @@ def prepare(
     module = module.to(device)
     if not _channels_last(device, precision, memory_format):
         return module
-    if device.type == "cpu" and precision != "bf16" and has_strided_pointwise_conv(module):
+    if _hits_cpu_bug(module, device, precision):
         raise ValueError(f"optim.memory_format={memory_format!r} cannot train this model in fp32 on CPU: {CPU_BUG}")
     return module.to(memory_format=torch.channels_last)
+
+
+def _hits_cpu_bug(module: nn.Module, device: torch.device, precision: str | None) -> bool:
+    """Whether training ``module`` in channels_last at ``precision`` on ``device`` meets ``CPU_BUG``."""
+    return device.type == "cpu" and precision != "bf16" and has_strided_pointwise_conv(module)
 
 
 def has_strided_pointwise_conv(module: nn.Module) -> bool:
