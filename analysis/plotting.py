@@ -45,3 +45,20 @@ def accuracy_axes(ax: plt.Axes, chance: float, xlabel: str, ylabel: str, legend_
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=legend_size)
+
+
+FLOOR_STYLES = {"random": ("untrained encoder", "0.35", "--"), "pixels": ("raw pixels", "0.6", "-.")}
+
+
+def draw_floors(ax: plt.Axes, frame: pd.DataFrame, metric: str, x: str | None = None) -> None:
+    """The floors' ``metric`` (mean over seeds) in grey: a curve against column ``x``, or a flat line without
+    one (or where the floor has a single x)."""
+    for method, (label, colour, style) in FLOOR_STYLES.items():
+        rows = frame[frame["method.name"] == method]
+        if rows.empty or metric not in rows or rows[metric].isna().all():
+            continue
+        if x is not None and rows[x].nunique() > 1:
+            curve = rows.groupby(x)[metric].mean().sort_index()
+            ax.plot(curve.index, curve.values, style, color=colour, marker=".", label=label)
+        else:
+            ax.axhline(rows[metric].mean(), color=colour, ls=style, label=label)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from analysis import batch_size as analysis
 from experiments.generalized_losses import HEAD_DEPTHS, PAPER_CIFAR, QUICK_MNIST, GeneralizedLossesRun
 from experiments.image_data import data_source, run_on_images
+from experiments.scales import FLOORS
 from experiments.spec import Experiment, Preset
 
 _NT_XENT = {"loss.name": "nt_xent", "loss.temperature": 0.2, "optim.lr_scaling": "sqrt"}
@@ -28,12 +29,17 @@ PRESETS = {
             "model.head_out": 16,
             "eval.probe_epochs": 3,
         },
-        sweep={"optim.batch_size": (32, 128), "model.head_depth": (1, 4)},
+        sweep={"optim.batch_size": (32, 128), "model.head_depth": (1, 4), "method.name": ("simclr", *FLOORS)},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
         base={**QUICK_MNIST, **_NT_XENT},
-        sweep={"optim.batch_size": (32, 128, 512), "model.head_depth": HEAD_DEPTHS, "seed": (0, 1, 2)},
+        sweep={
+            "optim.batch_size": (32, 128, 512),
+            "model.head_depth": HEAD_DEPTHS,
+            "method.name": ("simclr", *FLOORS),
+            "seed": (0, 1, 2),
+        },
         note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, NT-Xent tau 0.2, Adam lr 1e-3 x sqrt(batch / 256), 3 seeds",
     ),
     "paper": Preset(

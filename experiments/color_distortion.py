@@ -19,7 +19,7 @@ from analysis.color_histograms import histograms, retrieval_accuracy
 from analysis.tables import save_arrays
 from datasets import ImageSplit
 from experiments.image_data import ImageRun, data_source, load_splits, run_on_images
-from experiments.scales import QUICK_RESNET, SMOKE_RESNET
+from experiments.scales import FLOORS, QUICK_RESNET, SMOKE_RESNET
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.augment import augment
 from training.device import device_generator
@@ -60,7 +60,7 @@ _PHOTOS = {"data.images": "photos", "data.image_size": 64, "augment.crop_min_sca
 PRESETS = {
     "smoke": Preset(
         base={**_PHOTOS, **SMOKE_RESNET, "data.image_size": 32, "data.n_train": 160, "data.n_test": 100},
-        sweep={"augment.color_strength": (0.0, 1.0)},
+        sweep={"augment.color_strength": (0.0, 1.0), "method.name": ("simclr", *FLOORS)},
         variants=GRAYSCALE,
         note="seconds; checks the pipeline only",
     ),
@@ -73,7 +73,7 @@ PRESETS = {
             "optim.epochs": 5,
             "loss.temperature": 0.2,
         },
-        sweep={"augment.color_strength": STRENGTHS},
+        sweep={"augment.color_strength": STRENGTHS, "method.name": ("simclr", *FLOORS)},
         variants=GRAYSCALE,
         note="2-core CPU: the ten offline photographs as classes, 64 px crops, ResNet-18 width 8 with a stride-2 "
         "stem, 4k crops, 5 epochs; 7 runs (strength 0 is one run for both variants)",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from analysis import generalized_losses as analysis
 from experiments.image_data import ImageData, ImageRun, data_source, run_on_images
+from experiments.scales import FLOOR_VARIANTS
 from experiments.spec import Experiment, Preset
 
 
@@ -90,7 +91,7 @@ PRESETS = {
             "eval.probe_epochs": 3,
         },
         sweep={"model.head_depth": HEAD_DEPTHS},
-        variants=TUNED,
+        variants=(*TUNED, *FLOOR_VARIANTS),
         note="seconds: every loss x head depth for one step-sized epoch",
     ),
     "tune": Preset(
@@ -101,7 +102,7 @@ PRESETS = {
     "quick": Preset(
         base=QUICK_MNIST,
         sweep={"model.head_depth": HEAD_DEPTHS, "seed": (0, 1, 2)},
-        variants=TUNED,
+        variants=(*TUNED, *FLOOR_VARIANTS),
         note="2-core CPU: 5k MNIST digits, ConvN, 3 epochs, each loss at its tuned value, heads of 0-3 hidden "
         "layers, 3 seeds",
     ),

@@ -98,6 +98,22 @@ PRESETS = {
         note="2-core CPU: 84 px canvas, 28 px small digit, a 28 or 56 px second digit, ResNet-18 width 8 with a "
         "stride-2 stem, 4.5k images, 6 epochs, tau 0.2 (about 9.5 min)",
     ),
+    "cpu": Preset(
+        base={
+            **QUICK_RESNET,
+            "data.canvas_size": 112,
+            "data.small_size": 20,
+            "data.n_train": 4500,
+            "data.n_probe_train": 5000,
+            "data.n_probe_test": 2000,
+            "optim.epochs": 6,
+            "augment.crop_min_scale": 0.5,
+            "loss.temperature": 0.2,
+        },
+        sweep={"data.large_size": (20, 40, 60, 80), "method.name": BASELINES},
+        note="2-core CPU, the paper's geometry: 112 px canvas, 20 px digit + a 20..80 px digit, ResNet-18 width 8 "
+        "with a stride-2 stem, 4.5k images, 6 epochs, tau 0.2 (about 35 min)",
+    ),
     "paper": Preset(
         base={
             **PAPER_MULTIDIGITS,

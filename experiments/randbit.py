@@ -22,6 +22,7 @@ from analysis import randbit_ablation
 from datasets import ImageSplit, LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
 from experiments.image_data import ImageData, ImageRun, data_source, load_splits, pretrain_then_probe
+from experiments.scales import FLOORS
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.rules import Interval, OneOf, setting
@@ -114,7 +115,7 @@ PRESETS = {
             "eval.probe_epochs": 3,
             "loss.temperature": 0.1,
         },
-        sweep={"data.n_bits": (0, 10)},
+        sweep={"data.n_bits": (0, 10), "method.name": ("simclr", *FLOORS)},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
@@ -126,8 +127,26 @@ PRESETS = {
             "optim.epochs": 5,
             "eval.probe_epochs": 30,
         },
-        sweep={"data.n_bits": (0, 5, 10, 20), "loss.temperature": (0.1, 0.5), "optim.batch_size": (128, 512)},
+        sweep={
+            "data.n_bits": (0, 5, 10, 20),
+            "loss.temperature": (0.1, 0.5),
+            "optim.batch_size": (128, 512),
+            "method.name": ("simclr", *FLOORS),
+        },
         note="2-core CPU: 10k MNIST training digits, ConvN, standard NT-Xent, 5 epochs",
+    ),
+    "cpu": Preset(
+        base={
+            **NOTEBOOK,
+            "loss.name": "nt_xent",
+            "optim.epochs": 10,
+            "optim.batch_size": 512,
+            "optim.memory_format": "channels_last",
+            "eval.probe_epochs": 30,
+        },
+        sweep={"data.n_bits": (0, 5, 10, 15, 20), "method.name": ("simclr", *FLOORS), "loss.temperature": (0.1, 0.5)},
+        note="2-core CPU: the full MNIST (60k / 10k), ConvN, standard NT-Xent, 10 epochs, batch 512, the paper's "
+        "bit range 0-20, tau 0.1 and 0.5, with the untrained-encoder and raw-pixel floors (about 45 min)",
     ),
     "colab": Preset(
         base=COLAB,

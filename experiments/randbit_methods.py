@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from analysis import randbit_methods as analysis
 from experiments import randbit
+from experiments.scales import FLOOR_VARIANTS
 from experiments.spec import Experiment, Preset
 
 METHODS = ("simclr", "byol", "moco", "autoencoder", "supervised")
@@ -25,7 +26,7 @@ IFM_EPSILONS = (0.1, 0.5)  # SimCLR + implicit feature modification (loss.ifm_we
 def _variants(ifm_epsilons: tuple[float, ...]) -> tuple[dict, ...]:
     """Each method, then SimCLR + IFM at each epsilon."""
     ifm = ({"method.name": "simclr", "loss.ifm_weight": 1.0, "loss.ifm_epsilon": eps} for eps in ifm_epsilons)
-    return (*({"method.name": m} for m in METHODS), *ifm)
+    return (*({"method.name": m} for m in METHODS), *ifm, *FLOOR_VARIANTS)
 
 
 VARIANTS = _variants(IFM_EPSILONS)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datasets.sources import load_mnist
 
-BASELINES = ("simclr", "supervised", "random")  # SimCLR against supervised training and an untrained encoder
+FLOORS = ("random", "pixels")  # an untrained encoder and a linear probe on the raw pixels
+BASELINES = ("simclr", "supervised", *FLOORS)  # SimCLR against supervised training and the two floors
+FLOOR_VARIANTS = tuple({"method.name": method} for method in FLOORS)  # the floors beside a preset's variants
 
 SMOKE_RESNET = {
     "model.width": 4,

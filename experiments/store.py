@@ -32,7 +32,8 @@ class Collected:
 
     def frame(self) -> pd.DataFrame:
         """One row per record: the metadata, every config field (dotted; empty where the run does not read
-        it, e.g. a supervised run's loss.temperature) and the metrics."""
+        it, e.g. a supervised run's loss.temperature), ``final_loss`` (the last epoch's mean training loss;
+        empty for a run that trains nothing) and the metrics."""
         return pd.DataFrame([_row(r) for r in self.records])
 
 
@@ -69,4 +70,6 @@ def collect(config_cls: type, experiment: str, planned: list[PlannedRun], runs_d
 def _row(record: dict[str, Any]) -> dict[str, Any]:
     config = record["_config"]
     settings = {k: v if reads(config, k) else None for k, v in flat_values(config).items()}
-    return {**{k: record.get(k) for k in META_COLUMNS}, **settings, **record.get("metrics", {})}
+    history = record.get("history") or []
+    final_loss = {"final_loss": history[-1]} if history else {}  # the last epoch's mean training loss
+    return {**{k: record.get(k) for k in META_COLUMNS}, **settings, **final_loss, **record.get("metrics", {})}

@@ -41,7 +41,7 @@ def pretrain(
     torch.manual_seed(settings.seed)
     encoder = build_encoder(model.encoder, channels, data.images.shape[-1], model.width, "small", model.stem_stride)
     if method_cls.n_views == 0:
-        encoder = configure(encoder, model.init, model.bn_momentum, model.bn_eps)
+        encoder = method_cls.untrained(configure(encoder, model.init, model.bn_momentum, model.bn_eps))
         return Pretrained(encoder.to(device).eval(), [])
     torch.manual_seed(settings.seed)
     method = configure(method_cls(encoder, settings, targets), model.init, model.bn_momentum, model.bn_eps)

@@ -49,6 +49,12 @@ class Method(nn.Module):
         """views: ``n_views`` augmented batches (B, C, H, W); targets: the batch's rows of the targets."""
         raise NotImplementedError
 
+    @staticmethod
+    def untrained(encoder: nn.Module) -> nn.Module:
+        """What a method with nothing to train (``n_views`` 0) hands to the probes: by default the encoder at
+        its seeded initialization (``random``); ``pixels`` replaces it by the flattened input."""
+        return encoder
+
     def setup(self, example: torch.Tensor) -> None:
         """Called once before training (and before a checkpoint is loaded) with a batch shaped like the views
         (B, C, H, W), for layers whose size depends on the input (the autoencoder's decoder)."""
