@@ -47,6 +47,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("experiment", nargs="?", help="experiment id, e.g. randbit (see --list)")
     parser.add_argument("--list", action="store_true", help="list experiments and their presets, then exit")
     parser.add_argument("--names", action="store_true", help="print the implemented experiment ids, one a line")
+    parser.add_argument("--presets", metavar="EXPERIMENT", help="print the presets of EXPERIMENT, one a line")
     parser.add_argument(
         "--report", action="store_true", help="write <out>/REPORT.md: every experiment's committed verdicts, then exit"
     )
@@ -175,6 +176,15 @@ def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.presets:
+        if args.presets not in EXPERIMENTS:
+            print(
+                f"error: experiment {args.presets!r} is unknown; choose one of {', '.join(EXPERIMENTS)}",
+                file=sys.stderr,
+            )
+            return 2
+        print("\n".join(EXPERIMENTS[args.presets].presets))
+        return 0
     if args.list or args.names:
         _list() if args.list else print("\n".join(EXPERIMENTS))
         return 0

@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.claims import ClaimCheck
+from analysis.gates import beats_floors, floor_numbers, floors, seed_spread, without_floors
 from analysis.generalized_losses import hidden_layers
-from analysis.plotting import save_figure
+from analysis.plotting import draw_floors, save_figure
 
 CLAIM = (
     "A deeper projection head narrows the accuracy gap between small and large batches: the difference between "
@@ -20,6 +21,7 @@ GAP_MARGIN = 0.02  # a gap, or a narrowing, counts when it exceeds 2 points (abo
 
 def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
     """Accuracy over seeds (``mean`` or ``std``): one row per number of hidden layers, one column per batch."""
+    frame = without_floors(frame)
     frame = frame.assign(hidden=hidden_layers(frame))
     return frame.pivot_table(
         index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc=statistic, dropna=False
@@ -29,17 +31,22 @@ def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4.2))
     spread = table(frame, "std").fillna(0.0)
+    draw_floors(ax, frame, "acc_linear")
     for hidden, row in table(frame).iterrows():
         ax.errorbar(row.index, row.values, spread.loc[hidden], marker="o", capsize=3, label=f"{hidden} hidden layers")
     ax.set_xscale("log", base=2)
-    ax.set_xticks(
-        sorted(frame["optim.batch_size"].unique()), [str(b) for b in sorted(frame["optim.batch_size"].unique())]
+    batches = sorted(without_floors(frame)["optim.batch_size"].unique())
+    ax.set_xticks(batches, [str(b) for b in batches])
+    ax.set_xlabel(
+        "batch size (lr x sqrt(batch / 256))"
+        if without_floors(frame)["optim.lr_scaling"].eq("sqrt").all()
+        else "batch size"
     )
-    ax.set_xlabel("batch size (lr x sqrt(batch / 256))" if frame["optim.lr_scaling"].eq("sqrt").all() else "batch size")
     ax.set_ylabel("linear accuracy (encoder output)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"Batch size x head depth ({frame['data_source'].iloc[0]}, {frame['model.encoder'].iloc[0]})")
+    encoder = without_floors(frame)["model.encoder"].iloc[0]
+    ax.set_title(f"Batch size x head depth ({frame['data_source'].iloc[0]}, {encoder})")
     return save_figure(fig, frame, preset, path)
 
 
@@ -56,6 +63,12 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         f"the gap between batch {smallest} and {largest} is {gaps[shallow]:.3f} with {shallow} hidden layers and "
         f"{gaps[deep]:.3f} with {deep} (supported needs it to shrink by more than {GAP_MARGIN})"
     )
+    floor = floors(frame, "acc_linear")
+    numbers |= floor_numbers(floor, "any batch")
+    gates = beats_floors("best acc", accuracy.max().max(), floor)
+    trained = without_floors(frame).assign(hidden=hidden_layers(without_floors(frame)))
+    gates += seed_spread(trained, "acc_linear", ["hidden", "optim.batch_size"], GAP_MARGIN)
     if gaps.max() <= GAP_MARGIN:
-        return ClaimCheck(CLAIM, numbers, None, summary + "; cannot tell: no batch-size gap at any depth to narrow")
-    return ClaimCheck(CLAIM, numbers, gaps[shallow] - gaps[deep] > GAP_MARGIN, summary)
+        summary += "; cannot tell: no batch-size gap at any depth to narrow"
+        return ClaimCheck(CLAIM, numbers, None, summary, gates)
+    return ClaimCheck(CLAIM, numbers, gaps[shallow] - gaps[deep] > GAP_MARGIN, summary, gates)

@@ -27,6 +27,8 @@ ROOM_ABOVE_CHANCE = 0.5
 def floors(frame: pd.DataFrame, metric: str, mask: pd.Series | None = None) -> dict[str, float]:
     """Floor method -> mean ``metric`` of its runs (restricted to ``mask``); floors without runs are left out."""
     rows = frame if mask is None else frame[mask]
+    if "method.name" not in rows:
+        return {}
     return {
         method: float(rows.loc[rows["method.name"] == method, metric].mean())
         for method in FLOOR_LABELS
@@ -68,7 +70,7 @@ def room_above_chance(who: str, value: float, chance: float) -> Gate:
 def seed_spread(frame: pd.DataFrame, metric: str, cells: list[str], margin: float) -> list[Gate]:
     """With several seeds: the largest standard deviation over seeds of one cell (``cells``: the swept keys)
     at most half the claim's ``margin``, else a difference of one margin could be noise. One seed: none."""
-    if frame["seed"].nunique() < 2:
+    if "seed" not in frame or frame["seed"].nunique() < 2:
         return []
     spread = float(frame.groupby(cells, dropna=False)[metric].std().max())
     return [at_most("largest seed std", spread, margin / 2, "seeds disagree by more than half the effect margin")]
@@ -76,4 +78,4 @@ def seed_spread(frame: pd.DataFrame, metric: str, cells: list[str], margin: floa
 
 def without_floors(frame: pd.DataFrame) -> pd.DataFrame:
     """The trained runs only (the floors are drawn and gated, never part of a claim's curves)."""
-    return frame[~frame["method.name"].isin(FLOOR_LABELS)]
+    return frame[~frame["method.name"].isin(FLOOR_LABELS)] if "method.name" in frame else frame

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.claims import ClaimCheck
+from analysis.gates import FLOOR_LABELS, beats_floors, floor_numbers, floors, without_floors
 from analysis.plotting import save_figure
 
 CLAIM = (
@@ -51,6 +52,7 @@ def loss_setting(row: pd.Series) -> str:
 def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
     """Accuracy over seeds (``mean`` or ``std``): one row per data source and loss setting, one column per
     number of hidden layers."""
+    frame = without_floors(frame)
     frame = frame.assign(loss=frame.apply(loss_setting, axis=1), hidden=hidden_layers(frame))
     return frame.pivot_table(
         index=["data_source", "loss"], columns="hidden", values="acc_linear", aggfunc=statistic, dropna=False
@@ -74,6 +76,9 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
             for loss, row in panel.iterrows():
                 style = "-" if loss.startswith("NT-Xent") else "--"
                 ax.errorbar(row.index, row.values, spread.loc[loss], fmt=style, marker="o", capsize=3, label=loss)
+            for method, value in floors(frame[frame["data_source"] == source], "acc_linear").items():
+                style = {"random": "--", "pixels": "-."}[method]
+                ax.axhline(value, color="0.5", ls=style, label=FLOOR_LABELS[method])
             ax.set_xticks(list(panel.columns))
             ax.set_xlabel("hidden layers in the projection head (0: a linear head)")
             ax.set_ylabel("linear accuracy (encoder output)")
@@ -93,18 +98,22 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     accuracy = table(frame)
     numbers: dict[str, float] = {}
     if accuracy.shape[1] < 2:  # the tuning grid: report each loss's best value
-        best = frame.assign(loss=frame.apply(loss_setting, axis=1)).sort_values("acc_linear", ascending=False)
+        trained = without_floors(frame)
+        best = trained.assign(loss=trained.apply(loss_setting, axis=1)).sort_values("acc_linear", ascending=False)
         for _, row in best.drop_duplicates("loss.name").iterrows():
             numbers[f"best: {row['loss']}"] = row["acc_linear"]
         return ClaimCheck(CLAIM, numbers, None, "a tuning grid (one head depth): it picks each loss's value")
     shallow, deep = accuracy.columns.min(), accuracy.columns.max()
-    verdicts = []
+    verdicts, gates = [], []
     for source, panel in accuracy.groupby(level=0):
         spreads = panel.max() - panel.min()
         for hidden, spread in spreads.items():
             numbers[f"{source} spread @ {hidden} hidden layers"] = spread
         numbers[f"{source} best acc @ {deep} hidden layers"] = panel[deep].max()
         numbers[f"{source} largest seed std"] = table(frame, "std").loc[source].max().max()
+        floor = floors(frame[frame["data_source"] == source], "acc_linear")
+        numbers |= floor_numbers(floor, f"{source}")
+        gates += beats_floors(f"{source} best loss acc", panel.max().max(), floor)
         verdicts.append(spreads[deep] <= SIMILAR_MARGIN and spreads[shallow] >= spreads[deep] + WIDER_MARGIN)
     summary = "; ".join(
         f"{source}: spread across losses {numbers[f'{source} spread @ {shallow} hidden layers']:.3f} with "
@@ -112,4 +121,4 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
         for source in accuracy.index.get_level_values(0).unique()
     )
     summary += f" (supported needs <= {SIMILAR_MARGIN} deep and {WIDER_MARGIN} more when shallow)"
-    return ClaimCheck(CLAIM, numbers, all(verdicts), summary)
+    return ClaimCheck(CLAIM, numbers, all(verdicts), summary, gates)

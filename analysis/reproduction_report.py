@@ -11,6 +11,7 @@ from analysis.claims import ClaimCheck
 from analysis.tables import replace_atomically
 
 NOT_RUN = "NOT RUN"
+PRESET_ORDER = ("cpu", "quick")  # headlined first: the scale that can test each claim, then the demonstration
 LOCK_FILE = Path(__file__).resolve().parents[1] / "requirements.lock"
 
 
@@ -42,12 +43,23 @@ def _torch_versions(preset_dir: Path) -> str:
     return ", ".join(sorted(versions["torch"].dropna().astype(str).unique())) if "torch" in versions else "?"
 
 
+def _preset_rank(claim: Path) -> tuple[int, str]:
+    preset = claim.parent.name
+    return (PRESET_ORDER.index(preset) if preset in PRESET_ORDER else len(PRESET_ORDER), preset)
+
+
+def _gates_cell(gates: list) -> str:
+    if not isinstance(gates, list) or not gates:
+        return "-"
+    return f"{sum(g.passed for g in gates)}/{len(gates)} passed"
+
+
 def verdicts(results: Path, experiments: dict[str, str]) -> pd.DataFrame:
     """One row per (experiment, preset) with a claim check, and a NOT RUN row for an experiment without any.
     ``experiments``: id -> figure title, in report order."""
     rows = []
     for name, title in experiments.items():
-        claims = sorted((results / name).glob("*/claim.json"))
+        claims = sorted((results / name).glob("*/claim.json"), key=_preset_rank)
         if not claims:
             rows.append({"experiment": name, "title": title, "preset": "", "verdict": NOT_RUN, "summary": ""})
         for path in claims:
@@ -58,7 +70,8 @@ def verdicts(results: Path, experiments: dict[str, str]) -> pd.DataFrame:
                     "title": title,
                     "preset": path.parent.name,
                     "verdict": check.verdict,
-                    "summary": check.summary,
+                    "summary": check.reason,
+                    "gates": check.gates,
                     "claim": check.claim,
                     "numbers": check.numbers,
                     "torch": _torch_versions(path.parent),
@@ -76,12 +89,18 @@ def render(table: pd.DataFrame, results: Path) -> str:
         "column says which release made each result and marks results made before `requirements.lock` pinned",
         "another.",
         "",
-        "| experiment | preset | verdict | torch |",
-        "|---|---|---|---|",
+        "Each verdict is checked in two steps: first the validity gates (did the baselines learn, did SimCLR beat",
+        "the untrained encoder and the raw pixels, was the shortcut used), then the claim. A failed gate makes",
+        "the verdict INCONCLUSIVE: the run could not have shown the effect. The `cpu` preset of each experiment",
+        "(the smallest scale that can test the claim) comes first; `quick` is the 10-minute demonstration.",
+        "",
+        "| experiment | preset | verdict | gates | torch |",
+        "|---|---|---|---|---|",
     ]
     locked = locked_torch()
     lines += [
-        f"| {r.experiment} | {r.preset or '-'} | {r.verdict} | {torch_note(r.torch, locked) if r.preset else '-'} |"
+        f"| {r.experiment} | {r.preset or '-'} | {r.verdict} | {_gates_cell(r.gates) if r.preset else '-'} "
+        f"| {torch_note(r.torch, locked) if r.preset else '-'} |"
         for r in table.itertuples()
     ]
     for row in table.itertuples():
@@ -90,7 +109,16 @@ def render(table: pd.DataFrame, results: Path) -> str:
             lines.append("No committed results.")
             continue
         figure = results / row.experiment / row.preset / "figure.png"
-        lines += [f"**Claim.** {row.claim}", "", f"**Verdict: {row.verdict}.** {row.summary}", ""]
+        lines += [f"**Claim.** {row.claim}", ""]
+        if row.gates:
+            lines += ["| validity gate | value | threshold | |", "|---|---|---|---|"]
+            lines += [
+                f"| {g.name} | {g.value:.4f} | {'<=' if g.at_most else '>='} {g.threshold:.4f} | "
+                f"{'pass' if g.passed else '**FAIL**: ' + g.meaning} |"
+                for g in row.gates
+            ]
+            lines.append("")
+        lines += [f"**Verdict: {row.verdict}.** {row.summary}", ""]
         lines += ["| number | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in row.numbers.items()]
         lines += [
             "",

@@ -53,20 +53,23 @@ def test_randbit_claim_needs_a_collapse_at_ten_bits_or_more():
 
 
 def test_multidigit_claim_says_when_simclr_barely_beats_a_random_network():
-    frame = _multidigit_frame({14: 0.30, 42: 0.27}, (14, 42))
+    frame = _multidigit_frame({14: 0.26, 42: 0.20}, (14, 42))
     random = pd.DataFrame(
         [{"method.name": "random", "loss.temperature": None, "data.large_size": 14, "acc_small": 0.25}]
     )
     weak = multidigit_size.claim_check(pd.concat([frame, random]))
-    assert weak.numbers["random small-digit acc @ second=14px"] == 0.25
-    assert "+0.050 above a random network, too little learned" in weak.summary
+    assert weak.numbers["untrained encoder acc @ second=14px (small digit)"] == 0.25
+    (gate,) = weak.failed_gates
+    assert gate.name == "SimCLR tau=0.2 small-digit acc @ second=14px - untrained encoder"
+    assert gate.value == pytest.approx(0.01) and gate.threshold == 0.02
 
 
 def test_claims_without_a_learned_baseline_are_inconclusive():
     at_chance = pd.DataFrame({"data.n_bits": [0, 20], "acc_linear": [0.15, 0.1], "chance": [0.1, 0.1]})
-    assert randbit.claim_check(at_chance).supported is None
-    assert "INCONCLUSIVE" in randbit.claim_check(at_chance).text()
-    frame = _multidigit_frame({14: 0.30, 42: 0.10}, (14, 42))
+    check = randbit.claim_check(at_chance)
+    assert check.verdict == "INCONCLUSIVE" and check.supported is True  # the numbers alone would support it
+    assert "[FAIL] acc_linear @ 0 bits - chance 0.050, needs >= 0.500" in check.text()
+    frame = _multidigit_frame({14: 0.26, 42: 0.10}, (14, 42))
     random = pd.DataFrame([{"method.name": "random", "data.large_size": 14, "acc_small": 0.25}])
     assert multidigit_size.claim_check(pd.concat([frame, random])).verdict == "INCONCLUSIVE"
 
@@ -95,9 +98,16 @@ def test_multidigit_count_claim_compares_at_the_paper_density():
     same = {key: 0.88 for key in paper_like}
     assert multidigit_count.claim_check(_count_frame(same)).supported is False
     too_few = {key: acc for key, acc in paper_like.items() if key[1] < 9}
-    assert "under 3/4 of the 9 cells" in multidigit_count.claim_check(_count_frame(too_few)).summary
-    untrained = multidigit_count.claim_check(_count_frame(paper_like, random=0.86))
-    assert untrained.supported is None and "above an untrained network" in untrained.summary
+    (sparse,) = multidigit_count.claim_check(_count_frame(too_few)).failed_gates
+    assert sparse.name == "largest digit count / in-grid cells" and sparse.value == pytest.approx(4 / 9)
+    untrained = multidigit_count.claim_check(_count_frame(paper_like, random=0.87))
+    assert untrained.verdict == "INCONCLUSIVE"
+    assert [g.name for g in untrained.failed_gates] == [
+        "in_grid SimCLR acc @ 1 digits - untrained encoder",
+        "random SimCLR acc @ 1 digits - untrained encoder",
+    ]
+    undertrained = multidigit_count.claim_check(_count_frame(paper_like, supervised=0.52))
+    assert "in_grid supervised acc @ 1 digits 0.520, needs >= 0.900: too little training" in undertrained.reason
 
 
 def _digit_on_image_frame(simclr_object: list[float], simclr_digit: list[float], supervised: list[float]):
@@ -115,8 +125,19 @@ def test_digit_on_image_claim_needs_the_trade_off_and_a_steady_supervised_line()
     assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.88])).supported is True
     assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.79], [0.2, 0.9], [0.9, 0.9])).supported is False
     assert digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.4])).supported is False
-    weak = digit_on_image.claim_check(_digit_on_image_frame([0.32, 0.2], [0.2, 0.9], [0.9, 0.9]))
-    assert weak.supported is None and "no learned object feature" in weak.summary
+    weak = digit_on_image.claim_check(_digit_on_image_frame([0.31, 0.2], [0.2, 0.9], [0.9, 0.9]))
+    assert weak.verdict == "INCONCLUSIVE" and weak.failed_gates[0].name == "SimCLR object acc @ N=1 - untrained encoder"
+    hard_object = digit_on_image.claim_check(_digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.5, 0.5]))
+    assert hard_object.failed_gates[0].name == "supervised object acc @ N=1"
+
+
+def test_digit_on_image_gate_needs_the_digit_to_lower_simclrs_loss():
+    frame = _digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.88])
+    unused = frame.assign(final_loss=[3.31, 3.386, 0.1, 0.1, None])  # SimCLR's loss at N=1 and N=10000 first
+    (gate,) = digit_on_image.claim_check(unused).failed_gates
+    assert gate.name == "SimCLR final loss @ N=1 - @ N=10000" and "the digit was not used" in gate.text()
+    used = frame.assign(final_loss=[3.31, 2.9, 0.1, 0.1, None])
+    assert digit_on_image.claim_check(used).verdict == "SUPPORTED"
 
 
 def test_figure_footer_keeps_the_dirty_mark_of_a_commit():
@@ -138,8 +159,8 @@ def test_report_lists_every_experiment_with_its_verdict_or_not_run(tmp_path):
     text = write_report(
         tmp_path, {"randbit": "RandBit", "kmeans_features": "k-means"}, tmp_path / "REPORT.md"
     ).read_text()
-    assert "| randbit | quick | INCONCLUSIVE | 2.9.0 (not the locked" in text
-    assert "| kmeans_features | - | NOT RUN | - |" in text
+    assert "| randbit | quick | INCONCLUSIVE | - | 2.9.0 (not the locked" in text
+    assert "| kmeans_features | - | NOT RUN | - | - |" in text
     assert "torch 2.9.0" in text and "![randbit quick](randbit/quick/figure.png)" in text
 
 
@@ -237,4 +258,5 @@ def test_randbit_methods_claim_needs_collapse_and_a_robust_autoencoder():
     weak_autoencoder = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.8, 0.2)}))
     assert weak_autoencoder.supported is False
     nothing_learned = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.15, 0.1)}))
-    assert nothing_learned.supported is None and "autoencoder learned nothing" in nothing_learned.summary
+    assert nothing_learned.verdict == "INCONCLUSIVE"
+    assert [g.name for g in nothing_learned.failed_gates] == ["autoencoder acc @ 0 bits - chance"]
