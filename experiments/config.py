@@ -7,7 +7,8 @@ Life of a config, all before any data loads:
 * ``validate``: every field against its rule (``training.rules``) and each section's cross-field check;
 * ``canonical``: the fields the run's method (or loss) does not read are reset to their defaults;
 * ``identity`` / ``run_id``: a hash of the fields that differ from the defaults, the data source, the
-  experiment and ``SCHEMA``; a new field with a default never changes an existing id.
+  experiment, ``SCHEMA`` and the behaviour versions of the components the run uses
+  (``experiments/versions.py``); a new field with a default never changes an existing id.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from experiments.spec import ConfigError
+from experiments.versions import VERSIONS
 from training.augment import AugmentConfig
 from training.config import LOSS_USES, EvalConfig, LossConfig, MethodConfig, ModelConfig
 from training.methods import METHODS, TRAINER_SECTIONS, uses_key
@@ -206,8 +208,25 @@ def non_defaults(config: Any) -> dict[str, Any]:
     return {k: v for k, v in flat_values(config).items() if v != defaults[k]}
 
 
+def components(config: Any, experiment: str) -> list[str]:
+    """The components whose behaviour a run depends on (``experiments/versions.py``): its experiment's data,
+    its method, the linear probe, its loss where the method reads one, the augmentation where it trains."""
+    used = [f"data:{experiment}", f"method:{config.method.name}", "probe"]
+    used += [f"loss:{config.loss.name}"] if reads(config, "loss.name") else []
+    return used + (["augment"] if reads(config, "augment.crop") else [])
+
+
+def versions(config: Any, experiment: str) -> dict[str, int]:
+    """The components of the run whose behaviour version is above 1: what enters the run's identity."""
+    return {name: VERSIONS[name] for name in components(config, experiment) if VERSIONS.get(name, 1) != 1}
+
+
 def identity(config: Any, data_source: str, experiment: str) -> dict[str, Any]:
-    return {"schema": SCHEMA, "experiment": experiment, "data_source": data_source, "config": non_defaults(config)}
+    """What a run's id hashes: the schema, experiment, data source, the non-default fields and the behaviour
+    versions above 1 of the components it uses (``experiments/versions.py``; absent while all are 1, so
+    older records keep their ids)."""
+    found = {"schema": SCHEMA, "experiment": experiment, "data_source": data_source, "config": non_defaults(config)}
+    return found | ({"versions": used} if (used := versions(config, experiment)) else {})
 
 
 def run_id(config: Any, data_source: str, experiment: str) -> str:

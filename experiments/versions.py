@@ -1,0 +1,17 @@
+"""Behaviour versions: what identifies the maths of each component a run uses, so that changed code
+invalidates exactly the runs it affects.
+
+A run's identity (``experiments/config.py``) holds the versions of the components it uses that are above
+1; every component starts at 1, so records made before a component's first change keep their ids. When the
+output of a component changes (a loss's maths, a method's step, the augmentation, the linear probe, an
+experiment's data generator), bump its number here: the runs that use it get new ids and are re-run, the
+others are still found. ``tests/test_versions.py`` holds each component's output on a fixed input per
+version and fails when the output changes while the version stays the same.
+"""
+
+from __future__ import annotations
+
+# component -> behaviour version; a component missing here is at version 1. Components: ``data:<experiment>``
+# (its generator), ``method:<name>``, ``loss:<name>`` (where the method reads a loss), ``augment`` (where the
+# run trains) and ``probe`` (the linear evaluation); ``experiments.config.components`` says which a run uses.
+VERSIONS: dict[str, int] = {}
