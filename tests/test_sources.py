@@ -72,3 +72,57 @@ def test_small_subsets_hold_every_class_whatever_the_source_order(tmp_path, mnis
     if load_mnist(mnist_root)[0].source == MNIST_FULL:  # its own (mixed) order: the first n, as committed runs used
         full = load_split(ImageData(n_train=50), True, 0, mnist_root)
         assert torch.equal(full.labels, load_mnist(mnist_root)[0].labels[:50])
+
+
+def _idx(path, array: torch.Tensor, compress: bool) -> None:
+    """Write ``array`` (uint8) as an idx file, the MNIST format; gzipped when ``compress``."""
+    import gzip
+
+    magic = bytes([0, 0, 8, array.dim()]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    raw = magic + array.numpy().tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+def _tiny_fashion(folder, compress: bool, suffix: str = "") -> None:
+    """Four 28 px train images and two test images, labels 0..3, named as torchvision / Debian name them."""
+    for prefix, n in (("train", 4), ("t10k", 2)):
+        images = (torch.arange(n * 28 * 28) % 251).to(torch.uint8).reshape(n, 28, 28)
+        _idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, compress)
+        _idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", torch.arange(n, dtype=torch.uint8), compress)
+
+
+def test_fashion_mnist_loads_from_the_data_root(tmp_path):
+    _tiny_fashion(tmp_path / "FashionMNIST" / "raw", compress=False)
+    split = load_natural_images("fashion_mnist", True, 28, tmp_path, download=False)
+    assert split.source == "fashion-mnist" and split.images.shape == (4, 1, 28, 28)
+    assert split.labels.tolist() == [0, 1, 2, 3] and split.images.max() <= 1
+    assert load_natural_images("fashion_mnist", False, 56, tmp_path, download=False).images.shape == (2, 1, 56, 56)
+
+
+def test_fashion_mnist_is_downloaded_by_torchvision_when_allowed(tmp_path, monkeypatch):
+    from torchvision.datasets import FashionMNIST
+
+    fetched = []
+
+    def fake_download(self) -> None:  # what torchvision's download leaves: the raw idx files
+        fetched.append(self.root)
+        _tiny_fashion(tmp_path / "FashionMNIST" / "raw", compress=False)
+
+    monkeypatch.setattr(FashionMNIST, "download", fake_download)
+    monkeypatch.delenv("CONTRASTIVE_OFFLINE")
+    split = load_natural_images("fashion_mnist", True, 28, tmp_path, download=True)
+    assert fetched == [str(tmp_path)] and split.source == "fashion-mnist" and len(split) == 4
+
+
+def test_fashion_mnist_falls_back_to_debians_package_then_fails_in_one_line(tmp_path, monkeypatch):
+    from datasets import sources
+
+    debian = tmp_path / "debian"
+    monkeypatch.setattr(sources, "DEBIAN_FASHION_MNIST", debian)
+    with pytest.raises(InvalidParameterError, match="dataset-fashion-mnist") as error:
+        load_natural_images("fashion_mnist", True, 28, tmp_path, download=False)
+    assert "\n" not in str(error.value) and "data root" in str(error.value) and "download" in str(error.value)
+    _tiny_fashion(debian, compress=True, suffix=".gz")
+    split = load_natural_images("fashion_mnist", False, 28, tmp_path, download=False)
+    assert split.source == f"fashion-mnist:{debian}" and split.labels.tolist() == [0, 1]
