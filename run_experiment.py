@@ -30,7 +30,7 @@ import torch
 
 from analysis.claims import ClaimCheck
 from analysis.report import build_report
-from analysis.reproduction_report import comparison, write_report
+from analysis.reproduction_report import comparison, data_sources, write_report
 from datasets import InvalidParameterError, resolve_data_root
 from experiments.config import run_id, to_yaml
 from experiments.grid import GridRun, build_grid, parse_overrides
@@ -256,12 +256,16 @@ def _report(experiment: Experiment, args: argparse.Namespace, planned: list[Plan
         for run in collected.missing:
             print(f"    {run.run_id} {run.label}")
         print("the claim is checked only on a complete grid")
+    sources = ", ".join(sorted(frame["data_source"].dropna().unique()))
     if check is not None:
-        print(f"== {experiment.name} [{args.preset}]\n{check.text()}")
+        print(f"== {experiment.name} [{args.preset}] on {sources}\n{check.text()}")
     if args.compare_to is not None:
         reference = args.compare_to / experiment.name / args.preset / "claim.json"
         if reference.exists():
-            print(f"== reference ({reference})\n{ClaimCheck.load(reference).text()}")
+            committed = data_sources(reference.parent)
+            print(f"== reference ({reference}) on {committed}\n{ClaimCheck.load(reference).text()}")
+            if committed != sources:
+                print(f"note: not comparable: these runs read {sources}, the reference read {committed}")
         else:
             print(f"(no reference claim check at {reference})")
     return 1 if (frame["status"] == "failed").any() else 0

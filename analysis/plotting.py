@@ -20,12 +20,14 @@ def provenance(frame: pd.DataFrame, preset: str) -> str:
         text = str(value)
         return text[:12] + ("+dirty" if text.endswith("+dirty") else "")
 
-    def values(column: str) -> str:
-        return ",".join(sorted({short(v) for v in frame[column].dropna()})) if column in frame else "?"
+    def values(
+        column: str, shorten=str
+    ) -> str:  # the data source in full: a fallback must never look like the real thing
+        return ",".join(sorted({shorten(v) for v in frame[column].dropna()})) if column in frame else "?"
 
     return (
         f"preset={preset} | runs={len(frame)} | data={values('data_source')} | device={values('device')} "
-        f"| torch={values('torch')} | commit={values('git_commit')}"
+        f"| torch={values('torch')} | commit={values('git_commit', short)}"
     )
 
 

@@ -59,7 +59,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path, reference: dict | None 
         ylabel = f"test accuracy, {metric.removeprefix('acc_')} classifier"
         accuracy_axes(ax, frame["chance"].iloc[0], "number of random bits", ylabel, legend_size=7)
     statistic = f"mean +- std of {seeds} seeds" if seeds > 1 else "one seed"
-    data = f"{frame['data_source'].iloc[0]}, {trained['model.encoder'].iloc[0]}, {statistic}"
+    data = f"{frame['data_source'].iloc[0]}, {trained['model.encoder'].dropna().iloc[0]}, {statistic}"
     fig.suptitle(f"RandBit: feature suppression ({data})")
     return save_figure(fig, frame, preset, path)
 

