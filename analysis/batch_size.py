@@ -22,7 +22,7 @@ GAP_MARGIN = 0.02  # a gap, or a narrowing, counts when it exceeds 2 points (abo
 def table(frame: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
     """Accuracy over seeds (``mean`` or ``std``): one row per number of hidden layers, one column per batch."""
     frame = without_floors(frame)
-    frame = frame.assign(hidden=hidden_layers(frame))
+    frame = frame.assign(hidden=hidden_layers(frame), **{"optim.batch_size": frame["optim.batch_size"].astype(int)})
     return frame.pivot_table(
         index="hidden", columns="optim.batch_size", values="acc_linear", aggfunc=statistic, dropna=False
     )

@@ -36,7 +36,7 @@ LOSS_LABELS = {
 
 def hidden_layers(frame: pd.DataFrame) -> pd.Series:
     """``model.head_depth`` counts the head's linear layers; the paper counts hidden layers (depth - 1)."""
-    return frame["model.head_depth"] - 1
+    return (frame["model.head_depth"] - 1).astype(int)  # int even where floor rows made the column float
 
 
 def loss_setting(row: pd.Series) -> str:

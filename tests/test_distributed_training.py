@@ -51,15 +51,18 @@ def _max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> f
 def test_two_processes_train_what_one_process_trains(loss_name, method, tmp_path):
     history, weights = toy_run(loss_name, method)  # MoCo: both ranks' keys enter one queue
     history2, weights2 = _two_processes(tmp_path, loss_name, method=method)
-    assert history2 == pytest.approx(history, rel=1e-4)  # measured: within 1e-5
-    assert _max_difference(weights, weights2) < 1e-3  # measured: 1.5e-4 (BN over 8 rows per rank amplifies rounding)
+    # One and two processes sum in different orders; float32 rounding of that differs by CPU: measured 1e-5
+    # (history) and 1.5e-4 (weights) on AVX2, 1.0e-3 and 1.26e-3 on AVX-512. The bounds sit 4x above the
+    # worst of those and, for the history, 4x below the smallest effect of a missing piece (1.6e-2, below).
+    assert history2 == pytest.approx(history, rel=4e-3)
+    assert _max_difference(weights, weights2) < 5e-3
 
 
 @pytest.mark.parametrize("control", ["gather", "sharding", "batchnorm"])
 def test_the_equality_needs_gathering_sharding_and_global_batchnorm(control, tmp_path):
     history, weights = toy_run("nt_xent")
     history2, weights2 = _two_processes(tmp_path, "nt_xent", control)
-    assert history2 != pytest.approx(history, rel=1e-3)  # measured: each control moves it by 1.6e-2 or more
+    assert history2 != pytest.approx(history, rel=4e-3)  # measured: each control moves it by 1.6e-2 or more
 
 
 def test_a_batch_that_does_not_split_over_the_processes_is_refused():
