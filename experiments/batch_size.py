@@ -29,7 +29,7 @@ PRESETS = {
             "model.head_out": 16,
             "eval.probe_epochs": 3,
         },
-        sweep={"optim.batch_size": (32, 128), "model.head_depth": (1, 4), "method.name": ("simclr", *FLOORS)},
+        sweep={"optim.batch_size": (32, 128), "model.head_depth": (1, 4)},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
@@ -44,7 +44,11 @@ PRESETS = {
     ),
     "paper": Preset(
         base={**PAPER_CIFAR, **_NT_XENT, "loss.temperature": 0.5, "optim.epochs": 500},
-        sweep={"optim.batch_size": (32, 64, 128, 256, 512, 1024), "model.head_depth": HEAD_DEPTHS},
+        sweep={
+            "optim.batch_size": (32, 64, 128, 256, 512, 1024),
+            "model.head_depth": HEAD_DEPTHS,
+            "method.name": ("simclr", *FLOORS),
+        },
         note="CIFAR-10, ResNet-50, LARS with sqrt lr scaling, 500 epochs; for GPUs",
     ),
 }

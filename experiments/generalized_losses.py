@@ -91,7 +91,7 @@ PRESETS = {
             "eval.probe_epochs": 3,
         },
         sweep={"model.head_depth": HEAD_DEPTHS},
-        variants=(*TUNED, *FLOOR_VARIANTS),
+        variants=TUNED,
         note="seconds: every loss x head depth for one step-sized epoch",
     ),
     "tune": Preset(
@@ -115,6 +115,7 @@ PRESETS = {
             {"loss.name": "swd_hypersphere", "loss.lam": 1.0},
             {"loss.name": "swd_hypercube", "loss.lam": 1.0},
             {"loss.name": "swd_normal", "loss.lam": 1.0},
+            *FLOOR_VARIANTS,
         ),
         note="CIFAR-10, ResNet-50, LARS, 1000 epochs (ImageNet: --set data.images=folder:<path>); for GPUs; "
         "tune each loss's value at this scale first",

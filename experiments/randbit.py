@@ -115,7 +115,7 @@ PRESETS = {
             "eval.probe_epochs": 3,
             "loss.temperature": 0.1,
         },
-        sweep={"data.n_bits": (0, 10), "method.name": ("simclr", *FLOORS)},
+        sweep={"data.n_bits": (0, 10)},
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
@@ -187,6 +187,7 @@ PRESETS = {
             "data.n_bits": (0, 5, 10, 15, 20),
             "loss.temperature": (0.05, 0.2, 0.5),
             "optim.batch_size": (256, 1024, 2048),
+            "method.name": ("simclr", *FLOORS),
         },
         note="CIFAR-10 with ResNet-18 (paper: ImageNet / CIFAR-10 with ResNet-50); for a GPU",
     ),

@@ -8,6 +8,8 @@ from datasets.sources import load_mnist
 FLOORS = ("random", "pixels")  # an untrained encoder and a linear probe on the raw pixels
 BASELINES = ("simclr", "supervised", *FLOORS)  # SimCLR against supervised training and the two floors
 FLOOR_VARIANTS = tuple({"method.name": method} for method in FLOORS)  # the floors beside a preset's variants
+# Floors enter every grid from quick up; smoke grids stay the pipeline check in seconds (the multidigit smoke
+# grids carry all of BASELINES, which runs both floors end to end in the tests).
 
 SMOKE_RESNET = {
     "model.width": 4,

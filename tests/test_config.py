@@ -67,7 +67,8 @@ def no_data_loading(monkeypatch):
         ),
         (
             ["randbit", "--set", "method.name=swav"],
-            "method.name='swav' is not allowed; it must be one of autoencoder, byol, moco, random, simclr, supervised",
+            "method.name='swav' is not allowed; it must be one of autoencoder, byol, moco, pixels, random, simclr, "
+            "supervised",
         ),
         (["randbit", "--set", "optim.warmup_epochs=20"], "optim.warmup_epochs=20 must be <= optim.epochs=5"),
         (["randbit", "--set", "data.n_train=100"], "optim.batch_size=128 must be <= data.n_train=100"),
@@ -169,7 +170,7 @@ def test_values_that_switch_fields_off_make_runs_differing_only_there_one_run(tm
     # Without colour distortion there is no grayscale either: the two grayscale variants share the strength-0 run.
     grid = build_grid(EXPERIMENTS["color_distortion"], "quick", {})
     undistorted = [run for run in grid if run.config.augment.color_strength == 0]
-    assert len(undistorted) == 1 and len(grid) == 7
+    assert len(undistorted) == 1 and len(grid) == 7 + 2  # 7 SimCLR runs; the floors read no augmentation: one run each
     assert "gray_prob" not in read_view(undistorted[0].config)["augment"]
     args = ["randbit", "--preset", "smoke", "--set", "augment.gray_prob=0.5", "--out", str(tmp_path)]
     assert run_experiment.main(args) == 2
@@ -181,8 +182,8 @@ def test_values_that_switch_fields_off_make_runs_differing_only_there_one_run(tm
 def test_print_config_shows_every_run_as_yaml_and_runs_nothing(tmp_path, capsys, no_data_loading):
     assert run_experiment.main(["multidigit_size", "--preset", "quick", "--print-config", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# multidigit_size --preset quick: 6 runs") and out.count("---\n# run ") == 6
-    assert "  temperature: 0.2\n" in out and "method.name=random" in out
+    assert out.startswith("# multidigit_size --preset quick: 8 runs") and out.count("---\n# run ") == 8
+    assert "  temperature: 0.2\n" in out and "method.name=random" in out and "method.name=pixels" in out
     assert not any(tmp_path.iterdir())
 
 

