@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import typing
 from pathlib import Path
 
 import torch
@@ -38,12 +39,20 @@ from experiments.launch import Launch, describe, pending, run_planned, start_pro
 from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
 from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
 from experiments.store import collect
+from training.atomic import DiskFullError
 from training.device import memory_format_problem, resolve_device, resolve_precision
 from training.distributed import is_main, launched_by_torchrun
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are a ConfigError (one line, exit 2) instead of the usage block."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise ConfigError(f"{message} (see --help)")
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", nargs="?", help="experiment id, e.g. randbit (see --list)")
     parser.add_argument("--list", action="store_true", help="list experiments and their presets, then exit")
     parser.add_argument("--names", action="store_true", help="print the implemented experiment ids, one a line")
@@ -76,6 +85,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also print the claim check stored there (with --report: every verdict beside its committed one)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--take-over-locks",
+        action="store_true",
+        help="run what another host has locked (after that host's sweep died; locks quiet for 24 h are taken anyway)",
+    )
     scale = parser.add_argument_group("scale out (README, section Scale)")
     scale.add_argument(
         "--launcher",
@@ -138,6 +152,19 @@ def _out_dir(text: str) -> Path:
     return Path(text)
 
 
+def _check_folders(args: argparse.Namespace) -> None:
+    """The folders named on the command line, before anything loads: --data-root not empty, --compare-to an
+    existing folder, and for --report an --out folder that exists and holds results."""
+    if args.data_root is not None and not args.data_root.strip():
+        raise ConfigError("--data-root '' is empty; name the folder holding MNIST/, or leave the option out")
+    if args.compare_to is not None and not args.compare_to.is_dir():
+        raise ConfigError(f"--compare-to {str(args.compare_to)!r} is not an existing folder of results")
+    if args.report:
+        out = _out_dir(args.out)
+        if not out.is_dir() or not any(out.glob("*/*/runs")):
+            raise ConfigError(f"--out {args.out!r} holds no results (<experiment>/<preset>/runs/); name one that does")
+
+
 def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, device: torch.device) -> list[PlannedRun]:
     """Each run with the data source it will read (the data is loaded once per distinct data section) and
     its training precision resolved for ``device`` (``auto`` becomes fp32 or bf16, and that is recorded)."""
@@ -175,7 +202,11 @@ def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun]) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    try:
+        args = _parse_args(argv)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.presets:
         if args.presets not in EXPERIMENTS:
             print(
@@ -188,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.list or args.names:
         _list() if args.list else print("\n".join(EXPERIMENTS))
         return 0
+    try:
+        _check_folders(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.report:
         print(f"wrote {write_report(Path(args.out), figure_titles(), Path(args.out) / 'REPORT.md')}")
         if args.compare_to is not None:
@@ -211,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         preset_dir = out / experiment.name / args.preset
         runs_dir = preset_dir / "runs"
         if launch.dry_run:
-            print(describe(launch, pending(planned, runs_dir)))
+            print(describe(launch, pending(planned, runs_dir, experiment.name)))
             return 0
         if is_main():
             preset_dir.mkdir(parents=True, exist_ok=True)
@@ -220,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if launch.submits and not args.plot_only:
-            todo = pending(planned, runs_dir)
+            todo = pending(planned, runs_dir, experiment.name)
             jobs = submit(
                 launch, experiment.name, args.preset, todo, preset_dir, data_root, args.device, args.keep_encoders
             )
@@ -230,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             wait(jobs)
         elif not args.plot_only:
-            context = RunContext(device, data_root, progress=not args.no_progress and is_main())
+            progress = not args.no_progress and is_main()
+            context = RunContext(device, data_root, progress=progress, take_over_locks=args.take_over_locks)
             run_planned(experiment.name, args.preset, planned, runs_dir, context, args.keep_encoders)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
         return 130
+    except DiskFullError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     if not is_main():
         return 0
     return _report(experiment, args, planned, preset_dir)

@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from analysis.tables import replace_atomically
+from training.atomic import replace_atomically
 
 
 @dataclass

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.tables import replace_atomically  # noqa: E402
+from training.atomic import replace_atomically  # noqa: E402
 
 
 def provenance(frame: pd.DataFrame, preset: str) -> str:

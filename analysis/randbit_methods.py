@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.claims import ClaimCheck
 from analysis.gates import beats_floors, floor_numbers, floors, room_above_chance, without_floors
 from analysis.plotting import accuracy_axes, draw_floors, save_figure
-from analysis.variants import IFM_PREFIX, variant_label, with_variants
+from analysis.variants import ALL_CHANNELS, IFM_PREFIX, variant_label, with_variants
 
 CLAIM = (
     "Feature suppression by random bits is not SimCLR's alone: BYOL and momentum contrast also fall toward "
@@ -68,7 +68,8 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     gates += beats_floors(f"SimCLR acc @ {zero} bits", lines["simclr"].iloc[0], floor)
     described = ", ".join(f"{LABELS[m]} {kept[m]:.0%}" for m in needed)
     summary = f"share of the 0-bit accuracy above chance kept at {most} bits: {described}"
-    for remedy in sorted(m for m in lines if m.startswith(IFM_PREFIX)):  # reported, not part of the verdict
+    reported = sorted(m for m in lines if m.startswith(IFM_PREFIX) or m == ALL_CHANNELS)  # not in the verdict
+    for remedy in reported:
         curve = lines[remedy]
         numbers[f"{remedy} kept fraction @ {most} bits"] = (curve.loc[most] - chance) / max(
             curve.iloc[0] - chance, 1e-9

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims import ClaimCheck
-from analysis.tables import replace_atomically
+from training.atomic import replace_atomically
 
 NOT_RUN = "NOT RUN"
 PRESET_ORDER = ("cpu", "quick")  # headlined first: the scale that can test each claim, then the demonstration

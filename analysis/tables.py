@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-
-def replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
-    """``write(tmp)`` a sibling temporary file, then rename it over ``path``: a kill never leaves a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
+from training.atomic import replace_atomically
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

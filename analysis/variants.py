@@ -7,11 +7,17 @@ import pandas as pd
 IFM_PREFIX = "simclr+ifm"
 
 
+ALL_CHANNELS = "autoencoder (all channels)"
+
+
 def method_variant(row: pd.Series) -> str:
-    """The method, or ``simclr+ifm<eps>`` for SimCLR with implicit feature modification (``loss.ifm_weight > 0``)."""
+    """The method, ``simclr+ifm<eps>`` for SimCLR with implicit feature modification (``loss.ifm_weight > 0``),
+    or ``ALL_CHANNELS`` for the autoencoder that reconstructs the bit planes too (``method.reconstruct=all``)."""
     weight = row.get("loss.ifm_weight")
     if row["method.name"] == "simclr" and pd.notna(weight) and weight > 0:
         return f"{IFM_PREFIX}{row['loss.ifm_epsilon']:g}"
+    if row["method.name"] == "autoencoder" and row.get("method.reconstruct") == "all":
+        return ALL_CHANNELS
     return row["method.name"]
 
 

@@ -37,7 +37,7 @@ def step_ms(name: str) -> float:
     )
     images, targets = torch.rand(BATCH, CHANNELS, 28, 28), torch.randint(0, 10, (BATCH,))
     method = METHODS[name](build_encoder("convn", CHANNELS, 28), settings, targets)
-    method.setup(images[:2])
+    method.setup(images[:2], CHANNELS)
     optimizer = torch.optim.Adam([p for p in method.parameters() if p.requires_grad], lr=1e-3)
     generator, times = torch.Generator().manual_seed(0), []
     for i in range(13):

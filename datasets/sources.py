@@ -263,23 +263,30 @@ def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
     from torchvision.datasets import ImageFolder
     from torchvision.transforms.functional import pil_to_tensor
 
+    key = f"data.images=folder:{path}"
     if not path.is_dir():
-        raise InvalidParameterError(f"image folder {str(path)!r} does not exist")
+        problem = "is a file, not a folder" if path.exists() else "does not exist"
+        raise InvalidParameterError(f"{key}: image folder {str(path)!r} {problem}")
     split_dirs = [path / ("train" if train else name) for name in (("train",) if train else ("val", "test"))]
     split_dir = next((d for d in split_dirs if d.is_dir()), None)
     try:
         folder = ImageFolder(str(split_dir or path))
     except (FileNotFoundError, RuntimeError) as error:  # no class folders, or class folders without images
         raise InvalidParameterError(
-            f"image folder {str(split_dir or path)!r} holds no images in class subfolders "
+            f"{key}: image folder {str(split_dir or path)!r} holds no images in class subfolders "
             f"(expected <folder>/<class>/<image>.jpg, torchvision ImageFolder layout): {error}"
         ) from None
     indices = range(len(folder))
     if split_dir is None:  # no split folders: every fifth image is a test image
         indices = [i for i in indices if (i % 5 == 4) != train]
     images, labels = [], []
+    if len(indices) < 2:
+        raise InvalidParameterError(f"{key}: its {'train' if train else 'test'} split holds {len(indices)} image(s)")
     for i in indices:
-        image, label = folder[i]
+        try:
+            image, label = folder[i]
+        except OSError as error:  # a corrupt or truncated image file
+            raise InvalidParameterError(f"{key}: {folder.samples[i][0]} cannot be read as an image ({error})") from None
         images.append(_resize(_uint8_to_float(pil_to_tensor(image.convert("RGB")))[None], image_size))
         labels.append(label)
     return ImageSplit(

@@ -66,6 +66,11 @@ class RunConfig:
         n_train = getattr(self.data, "n_train", 0)
         if 0 < n_train < self.optim.batch_size:
             return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={n_train}"
+        if reads(self, "method.queue_size") and self.method.queue_size < self.optim.batch_size:
+            return (
+                f"method.queue_size={self.method.queue_size} must be >= optim.batch_size={self.optim.batch_size} "
+                "(each step enqueues a whole batch of keys)"
+            )
         return None
 
 
@@ -121,10 +126,24 @@ def structured(config_cls: type) -> DictConfig:
     return OmegaConf.structured(config_cls)
 
 
+BOOL_TEXTS = {"true": True, "false": False}
+
+
+def _strict_bool(key: str, value: Any) -> Any:
+    """A bool or the text true / false (any case); OmegaConf alone would read ``2`` or ``yes`` as True."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in BOOL_TEXTS:
+        return BOOL_TEXTS[value.lower()]
+    raise ConfigError(f"{key}={value!r} is not allowed; it must be true or false")
+
+
 def compose(config_cls: type, settings: dict[str, Any]) -> Any:
     """The defaults of ``config_cls`` with ``settings`` (dotted key -> value or its text) merged in."""
     for key in settings:
         check_key(config_cls, key)
+    kinds = flat_fields(config_cls)
+    settings = {k: _strict_bool(k, v) if kinds[k] is bool else v for k, v in settings.items()}
     try:
         merged = OmegaConf.merge(structured(config_cls), _nested(settings))
         return OmegaConf.to_object(merged)
@@ -151,33 +170,26 @@ def validate(config: Any, prefix: str = "") -> None:
         raise ConfigError(problem)
 
 
-def reads(config: Any, key: str) -> bool:
-    """Whether a run with this config reads ``key`` (its method uses it; for ``loss.*``, its loss too)."""
-    if not config.trains_encoder and key.split(".")[0] in TRAINER_SECTIONS:
-        return False
-    if not uses_key(METHODS[config.method.name], key):
-        return False
-    section, _, name = key.partition(".")
-    if name in _unread_in_section(config, section):
-        return False
-    return section != "loss" or name == "name" or name in LOSS_USES[config.loss.name]
-
-
-def _unread_in_section(config: Any, section: str) -> dict[str, str]:
-    """Fields of a section that its own values switch off (``AugmentConfig.unread``), with the reason."""
-    unread = getattr(getattr(config, section, None), "unread", None)
-    return unread() if callable(unread) else {}
-
-
-def why_unread(config: Any, key: str) -> str:
+def unread_reason(config: Any, key: str) -> str | None:
+    """Why a run with this config does not read ``key``, or None when it does. The one rule, in order: the
+    run trains no encoder (trainer sections), its method does not use the key, the key's own section
+    switches it off (each section's ``unread()``, e.g. ``augment.color_strength=0``), its loss does not."""
     if not config.trains_encoder and key.split(".")[0] in TRAINER_SECTIONS:
         return "the run loads its encoder instead of training one"
     if not uses_key(METHODS[config.method.name], key):
         return f"method.name={config.method.name} does not read it"
     section, _, name = key.partition(".")
-    if reason := _unread_in_section(config, section).get(name):
+    unread = getattr(getattr(config, section, None), "unread", None)
+    if reason := (unread() if callable(unread) else {}).get(name):
         return reason
-    return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"
+    if section == "loss" and name != "name" and name not in LOSS_USES[config.loss.name]:
+        return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"
+    return None
+
+
+def reads(config: Any, key: str) -> bool:
+    """Whether a run with this config reads ``key`` (``unread_reason`` has no reason against it)."""
+    return unread_reason(config, key) is None
 
 
 def _replace(config: Any, values: dict[str, Any]) -> Any:

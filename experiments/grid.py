@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.config import canonical, compose, non_defaults, reads, validate, why_unread
+from experiments.config import canonical, compose, non_defaults, reads, unread_reason, validate
 from experiments.spec import ConfigError, Experiment
 
 
@@ -32,6 +32,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, tuple[str, ...]]:
         values = tuple(v.strip() for v in text.split(","))
         if not sep or not key.strip() or "" in values:
             raise ConfigError(f"--set {pair!r} must look like section.key=value, or section.key=a,b,c to sweep")
+        if key.strip() in overrides:
+            raise ConfigError(f"--set {key.strip()} is given twice; give each key once (a comma list sweeps)")
         overrides[key.strip()] = values
     return overrides
 
@@ -59,7 +61,7 @@ def build_grid(
         raw.append((config, " ".join(f"{k}={settings[k]}" for k in swept if k in settings and reads(config, k))))
     for key in overrides:
         if not any(reads(config, key) for config, _ in raw):
-            raise ConfigError(f"--set {key}: no run of this grid reads it ({why_unread(raw[0][0], key)})")
+            raise ConfigError(f"--set {key}: no run of this grid reads it ({unread_reason(raw[0][0], key)})")
     runs, seen = [], set()
     for config, label in raw:
         config = canonical(config)

@@ -31,6 +31,10 @@ class ImageData:
     n_test: int = setting(0, Interval(0, 10**7))
     image_size: int = setting(32, Interval(8, 512))
 
+    def unread(self) -> dict[str, str]:
+        """MNIST keeps its own 28 x 28: the run never reads image_size."""
+        return {"image_size": "data.images=mnist stays 28 x 28"} if self.images == MNIST else {}
+
     def cross_problem(self) -> str | None:
         if self.images == PHOTOS and (0 < self.n_train < 10 or 0 < self.n_test < 10):
             return f"data.n_train / data.n_test must be 0 or >= 10 with data.images={PHOTOS} (ten photographs)"

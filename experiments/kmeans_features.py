@@ -31,7 +31,7 @@ from experiments.image_data import ImageData, ImageRun, load_split
 from experiments.scales import QUICK_RESNET, SMOKE_RESNET
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
-from training.encoder_files import WEIGHTS_PREFIXES, load_weights
+from training.encoder_files import WEIGHTS_PREFIXES, EncoderWeightsError, load_weights
 from training.features import BLOCKS, block_feature_maps, pixel_maps
 from training.pretrain import pretrain
 from training.rules import Interval, IntList, NameList, OneOf, parse_ints, setting
@@ -91,7 +91,10 @@ class KMeansRun(ImageRun):
 def data_source(config: KMeansRun, data_root: str | None) -> str:
     """The sources the run reads; a weights file is loaded here, so a bad one fails before any run."""
     if not config.trains_encoder:
-        load_weights(config.kmeans.encoder)
+        try:
+            load_weights(config.kmeans.encoder)
+        except EncoderWeightsError as error:
+            raise EncoderWeightsError(f"kmeans.encoder={config.kmeans.encoder}: {error}") from None
     sources = [load_split(config.data, True, config.seed, data_root).source] if config.trains_encoder else []
     if _on_photos(config):
         sources.append(_backgrounds(config, data_root).source)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,9 @@ from typing import Any
 import torch
 
 from experiments.registry import get_experiment
-from experiments.runner import finished, run_sweep
+from experiments.runner import run_sweep
 from experiments.spec import PlannedRun, RunContext
+from experiments.store import record_problem
 from training.device import resolve_device
 from training.distributed import TORCHRUN_VARIABLES, batch_problem, init_from_environment, is_main, launched_by_torchrun
 
@@ -68,6 +70,11 @@ class Launch:
             return f"--launcher {self.launcher} needs submitit, which is not installed; pip install submitit"
         if self.launcher == "slurm" and not self.partition:
             return "--launcher slurm needs --partition <name> (the Slurm partition to submit to)"
+        if self.launcher == "slurm" and not self.dry_run and shutil.which("sbatch") is None:
+            return (
+                "--launcher slurm needs Slurm (sbatch is not on PATH); submit from a Slurm login node, or add "
+                "--dry-run to list the jobs"
+            )
         for flag, value in (
             ("--gpus-per-job", self.gpus),
             ("--time-min", self.time_min),
@@ -111,7 +118,9 @@ def run_planned(
         outputs = checkpoint.with_suffix("") if is_main() else None  # runs/<run-id>/, written by rank 0 only
         return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint, outputs=outputs))
 
-    return run_sweep(experiment_name, preset, runs, run_one, runs_dir, context.device, log, keep_encoders)
+    return run_sweep(
+        experiment_name, preset, runs, run_one, runs_dir, context.device, log, keep_encoders, context.take_over_locks
+    )
 
 
 def run_job(
@@ -129,9 +138,9 @@ def run_job(
     return f"{run.run_id}: {'recorded' if written else 'not run here (finished or locked elsewhere)'}"
 
 
-def pending(runs: list[PlannedRun], runs_dir: Path) -> list[PlannedRun]:
-    """The runs without a finished record."""
-    return [run for run in runs if not finished(runs_dir / f"{run.run_id}.json")]
+def pending(runs: list[PlannedRun], runs_dir: Path, experiment: str) -> list[PlannedRun]:
+    """The runs without a finished record of their own (``store.record_problem``)."""
+    return [run for run in runs if record_problem(runs_dir / f"{run.run_id}.json", run, experiment) is not None]
 
 
 def describe(launch: Launch, runs: list[PlannedRun]) -> str:

@@ -103,16 +103,19 @@ PRESETS = {
             **QUICK_RESNET,
             "data.canvas_size": 112,
             "data.small_size": 20,
-            "data.n_train": 4500,
+            # 4.5k images x 6 epochs left the supervised baseline at 0.767 small-digit accuracy (gate: 0.90);
+            # 12k x 8 epochs reaches 0.973 with equal digits (supervised 3.8 min, SimCLR about 18 min a run,
+            # so the grid keeps the two ends of the paper's range, 20 and 80 px, to stay within the hour).
+            "data.n_train": 12000,
             "data.n_probe_train": 5000,
             "data.n_probe_test": 2000,
-            "optim.epochs": 6,
+            "optim.epochs": 8,
             "augment.crop_min_scale": 0.5,
             "loss.temperature": 0.2,
         },
-        sweep={"data.large_size": (20, 50, 80), "method.name": BASELINES},
+        sweep={"data.large_size": (20, 80), "method.name": BASELINES},
         note="2-core CPU, the paper's geometry: 112 px canvas, 20 px digit + a second digit, ResNet-18 width 8 "
-        "with a stride-2 stem, 4.5k images, 6 epochs, tau 0.2; second digit 20, 50, 80 px (about 40 min)",
+        "with a stride-2 stem, 12k images, 8 epochs, tau 0.2; second digit 20 or 80 px (about 45 min)",
     ),
     "paper": Preset(
         base={

@@ -16,17 +16,21 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy
 import torch
 
 from experiments.config import SCHEMA
 from experiments.spec import PlannedRun, RunOutcome
+from experiments.store import record_problem
 from losses.distributed import world_size
+from training.atomic import DiskFullError, pid_alive, remove_stale_temporaries, replace_atomically
 from training.distributed import agree, is_main
 from training.encoder_files import encoder_from_checkpoint
 
@@ -62,19 +66,7 @@ def environment(device: torch.device) -> dict[str, str]:
 
 
 def write_json_atomically(record: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-    os.replace(tmp, path)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    replace_atomically(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True)))
 
 
 def _process_start(pid: int) -> str | None:
@@ -91,21 +83,36 @@ def _lock_owner() -> dict:
     return {"host": socket.gethostname(), "pid": os.getpid(), "start": _process_start(os.getpid())}
 
 
-def _stale(owner: dict | None) -> bool:
+# A lock held by another host is taken over only when neither it nor the run's checkpoint has changed for this
+# long: a run checkpoints every epoch, and even a paper-scale epoch on one GPU takes a few hours.
+FOREIGN_LOCK_TIMEOUT_S = 24 * 3600
+
+
+def _foreign(owner: Any) -> bool:
+    return isinstance(owner, dict) and owner.get("host") != socket.gethostname()
+
+
+def _quiet_for(lock: Path) -> float:
+    """Seconds since the lock or its run's checkpoint last changed."""
+    times = [p.stat().st_mtime for p in (lock, lock.with_suffix(".ckpt")) if p.exists()]
+    return time.time() - max(times) if times else 0.0
+
+
+def _stale(owner: Any, lock: Path, take_over_foreign: bool) -> bool:
     """Whether a lock's owner is gone: no readable owner (an empty or corrupt lock: locks appear atomically,
-    so this is never a lock being written), or on this host a dead pid or a pid now held by another process.
-    A lock from another host is never taken over."""
+    so this is never a lock being written), on this host a dead pid or a pid now held by another process, or
+    another host's lock quiet for ``FOREIGN_LOCK_TIMEOUT_S`` (any foreign lock with ``take_over_foreign``)."""
     if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
         return True
-    if owner.get("host") != socket.gethostname():
-        return False
-    if not _pid_alive(owner["pid"]):
+    if _foreign(owner):
+        return take_over_foreign or _quiet_for(lock) > FOREIGN_LOCK_TIMEOUT_S
+    if not pid_alive(owner["pid"]):
         return True
     start = _process_start(owner["pid"])
     return owner.get("start") is not None and start is not None and start != owner["start"]
 
 
-def try_lock(lock: Path) -> bool:
+def try_lock(lock: Path, take_over_foreign: bool = False) -> bool:
     """Take ``lock`` exclusively; a stale lock (see ``_stale``) is taken over.
 
     The lock appears atomically with its owner (host, pid, process start) already in it: written to a
@@ -125,20 +132,12 @@ def try_lock(lock: Path) -> bool:
                     continue  # released meanwhile: try again
                 except (OSError, ValueError):
                     owner = None
-                if not _stale(owner):
+                if not _stale(owner, lock, take_over_foreign):
                     return False
                 lock.unlink(missing_ok=True)
         return False
     finally:
         private.unlink(missing_ok=True)
-
-
-def finished(path: Path) -> bool:
-    """A record that exists, parses and says ``ok``; a failed or unreadable one is run again."""
-    try:
-        return json.loads(path.read_text()).get("status") == "ok"
-    except (OSError, ValueError):
-        return False
 
 
 def run_sweep(
@@ -150,24 +149,31 @@ def run_sweep(
     device: torch.device,
     log: Callable[[str], None] = print,
     keep_encoders: bool = False,
+    take_over_locks: bool = False,
 ) -> list[Path]:
     """Run every planned run not yet finished in ``runs_dir``; returns the paths of the records it wrote.
 
     ``run_one(run, checkpoint_path)`` trains and evaluates; an exception inside it (divergence, a bad
     combination only the data reveals) is recorded as a failed run and the sweep goes on. With
     ``keep_encoders``, a finished run's trained ResNet is saved as ``<run-id>.encoder.pt`` (the suite's
-    encoder file, ``training/encoder_files.py``) for ``kmeans_features`` and other analyses.
+    encoder file, ``training/encoder_files.py``) for ``kmeans_features`` and other analyses. A record is
+    trusted as finished only when it is this run's (``store.record_problem``); any other file in its place is
+    named and the run is run again. ``take_over_locks``: also take the locks of other hosts. A full disk
+    stops the sweep with ``DiskFullError``; the temporaries of killed processes are removed at the start.
     """
     main = is_main()
     log = log if main else _quiet
     if main:
         runs_dir.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_temporaries(runs_dir) + remove_stale_temporaries(runs_dir.parent):
+            log(f"removed {stale}, left by a process that was killed while writing it")
     written, commit, env = [], git_commit(), {**environment(device), "processes": world_size()}
     for number, run in enumerate(runs, 1):
         path, lock = runs_dir / f"{run.run_id}.json", runs_dir / f"{run.run_id}.lock"
         checkpoint = runs_dir / f"{run.run_id}.ckpt"
         label = f"[{number}/{len(runs)}] {run.run_id} {run.label}".rstrip()
-        if not agree(main and _claim(path, lock, label, log)):  # rank 0 decides; under torchrun all ranks follow
+        claimed = main and _claim(run, experiment, runs_dir, label, log, take_over_locks)
+        if not agree(claimed):  # rank 0 decides; under torchrun all ranks follow
             continue
         try:
             log(f"{label}{': resuming from its checkpoint' if checkpoint.exists() else ''}")
@@ -186,6 +192,8 @@ def run_sweep(
             try:
                 outcome = run_one(run, checkpoint)
                 record.update(status="ok", metrics=outcome.metrics, history=outcome.history)
+            except DiskFullError:
+                raise  # nothing more can be written: the sweep stops, the last checkpoint is kept
             except Exception as error:  # noqa: BLE001 - any error inside a run is recorded, the sweep goes on
                 message = f"{type(error).__name__}: {error}"
                 record.update(status="failed", error=message, traceback=traceback.format_exc(), metrics={}, history=[])
@@ -214,15 +222,38 @@ def _quiet(message: str) -> None:
     """The log of ranks other than 0 (rank 0 speaks for the run)."""
 
 
-def _claim(path: Path, lock: Path, label: str, log: Callable[[str], None]) -> bool:
+def _claim(
+    run: PlannedRun, experiment: str, runs_dir: Path, label: str, log: Callable[[str], None], take_over: bool
+) -> bool:
     """Whether this process takes the run: not finished, and its lock taken (then held until the run ends)."""
-    if finished(path):
+    path, lock = runs_dir / f"{run.run_id}.json", runs_dir / f"{run.run_id}.lock"
+    if (problem := record_problem(path, run, experiment)) is None:
         log(f"{label}: done already, skipped")
         return False
-    if not try_lock(lock):
-        log(f"{label}: running in another process, skipped")
+    if not try_lock(lock, take_over):
+        log(f"{label}: {_held_by(lock)}, skipped")
         return False
-    if finished(path):  # finished by another process between our check and our lock
+    if (late := record_problem(path, run, experiment)) is None:  # finished elsewhere between check and lock
         lock.unlink(missing_ok=True)
         return False
+    if problem or late:
+        warn(f"{path} {problem or late}: running {run.run_id} again, which replaces it")
     return True
+
+
+def _held_by(lock: Path) -> str:
+    """Who holds a lock we could not take, and for another host what to do about it."""
+    try:
+        owner = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return "running in another process"
+    if not _foreign(owner):
+        return "running in another process"
+    return (
+        f"locked by host {owner.get('host')!r} (pid {owner.get('pid')}); if nothing runs there, delete {lock} "
+        "or run again with --take-over-locks"
+    )
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)

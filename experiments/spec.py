@@ -46,6 +46,7 @@ class RunContext:
     progress: bool = True
     checkpoint: Path | None = None  # where the run saves its per-epoch checkpoint (and resumes from)
     outputs: Path | None = None  # a folder for the run's own files beside its record (k-means maps)
+    take_over_locks: bool = False  # also take run locks held by other hosts (their runs are known dead)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.config import canonical, flat_values, identity, reads, structured
+from experiments.config import canonical, flat_values, identity, reads, run_id, structured
 from experiments.spec import PlannedRun
 
 META_COLUMNS = ("run_id", "status", "data_source", "device", "torch", "wall_time_s", "git_commit")
@@ -41,6 +41,45 @@ def parse_config(config_cls: type, stored: dict[str, Any]) -> Any:
     return canonical(OmegaConf.to_object(OmegaConf.merge(structured(config_cls), stored)))
 
 
+def shape_problem(record: Any) -> str | None:
+    """What makes parsed JSON not a run record (None when it has the shape of one): an object with a status,
+    a config object, a data source and numeric metrics."""
+    if not isinstance(record, dict):
+        return f"holds a JSON {type(record).__name__}, not a run record"
+    if record.get("status") not in ("ok", "failed"):
+        return f"has status {record.get('status')!r}, not ok or failed"
+    if not isinstance(record.get("config"), dict) or not isinstance(record.get("data_source"), str):
+        return "has no config or no data source"
+    metrics = record.get("metrics", {})
+    if not isinstance(metrics, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in metrics.values()
+    ):
+        return "has metrics that are not a mapping of names to numbers"
+    return None
+
+
+def record_problem(path: Path, run: PlannedRun, experiment: str) -> str | None:
+    """Why the record at ``path`` is not ``run``'s finished result, or None when it is. A missing record or a
+    failed run is the empty string (nothing to report: the run is simply run); anything else (unreadable,
+    the wrong shape, another run's config) is named."""
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError) as error:
+        return f"is not a readable JSON record ({type(error).__name__})"
+    if problem := shape_problem(record):
+        return problem
+    if record["status"] != "ok":
+        return ""
+    try:
+        config = parse_config(type(run.config), record["config"])
+    except (ValueError, KeyError, TypeError, OmegaConfBaseException) as error:
+        return f"has a config that cannot be read ({type(error).__name__})"
+    found = run_id(config, record["data_source"], experiment)
+    return None if found == run.run_id else f"holds the config of run {found}, not of this run"
+
+
 def _key(config: Any, data_source: str, experiment: str) -> str:
     return json.dumps(identity(config, data_source, experiment), sort_keys=True, default=str)
 
@@ -52,6 +91,8 @@ def collect(config_cls: type, experiment: str, planned: list[PlannedRun], runs_d
     for path in sorted(runs_dir.glob("*.json")):
         try:
             record = json.loads(path.read_text())
+            if problem := shape_problem(record):
+                raise ValueError(problem)
             config = parse_config(config_cls, record["config"])
             key = _key(config, record["data_source"], experiment)
         except (OSError, ValueError, KeyError, TypeError, OmegaConfBaseException) as error:

@@ -14,4 +14,6 @@ from __future__ import annotations
 # component -> behaviour version; a component missing here is at version 1. Components: ``data:<experiment>``
 # (its generator), ``method:<name>``, ``loss:<name>`` (where the method reads a loss), ``augment`` (where the
 # run trains) and ``probe`` (the linear evaluation); ``experiments.config.components`` says which a run uses.
-VERSIONS: dict[str, int] = {}
+VERSIONS: dict[str, int] = {
+    "method:autoencoder": 2,  # 2: reconstructs the image channels only (method.reconstruct=image); 1 was all
+}

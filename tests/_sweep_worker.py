@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from experiments.config import RunConfig, run_id
 from experiments.runner import run_sweep
 from experiments.spec import PlannedRun, RunOutcome
 
 
 @dataclass(frozen=True)
-class FakeConfig:
+class FakeData:
     x: int = 0
-    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FakeConfig(RunConfig):
+    """A real run config (the store checks a record's config against its run) whose data is one number."""
+
+    data: FakeData = field(default_factory=FakeData)
+
+    @property
+    def x(self) -> int:
+        return self.data.x
 
 
 def sweep(out: str, n: int) -> None:
@@ -32,4 +43,9 @@ def sweep(out: str, n: int) -> None:
 
 
 def fake_runs(n: int) -> list[PlannedRun]:
-    return [PlannedRun(FakeConfig(x=i), "fake", f"run{i}", f"x={i}") for i in range(n)]
+    configs = [FakeConfig(data=FakeData(x=i)) for i in range(n)]
+    return [PlannedRun(c, "fake", run_id(c, "fake", "fake"), f"x={c.x}") for c in configs]
+
+
+def record_names(runs: list[PlannedRun]) -> list[str]:
+    return sorted(f"{run.run_id}.json" for run in runs)

@@ -108,6 +108,27 @@ def no_data_loading(monkeypatch):
         ),
         (["randbit", "--preset", "huge"], "--preset 'huge' is unknown for randbit; choose one of smoke, quick"),
         (["randbit", "--out", ""], "--out '' is empty"),
+        # keys the run would not read, booleans, MoCo's queue, a key twice, empty or missing folders, argparse
+        (["randbit", "--set", "data.image_size=64"], "no run of this grid reads it (data.images=mnist stays 28 x 28)"),
+        (["randbit", "--set", "model.width=7"], "reads it (model.encoder=convn has a fixed width and stem)"),
+        (["randbit", "--set", "model.stem_stride=3"], "reads it (model.encoder=convn has a fixed width and stem)"),
+        (["randbit", "--set", "optim.momentum=0.5"], "reads it (optim.optimizer=adam has no momentum setting"),
+        (["randbit", "--set", "model.head_bias=2"], "model.head_bias='2' is not allowed; it must be true or false"),
+        (["randbit", "--set", "augment.flip=yes"], "augment.flip='yes' is not allowed; it must be true or false"),
+        (
+            ["randbit_methods", "--preset", "smoke", "--set", "method.queue_size=8"],
+            "method.queue_size=8 must be >= optim.batch_size=64 (each step enqueues a whole batch of keys)",
+        ),
+        (["randbit", "--set", "optim.lr=1e-3", "optim.lr=2e-3"], "--set optim.lr is given twice"),
+        (["randbit", "--set", "seed=1", "--set", "seed=2"], "--set seed is given twice"),
+        (["randbit", "--data-root", ""], "--data-root '' is empty"),
+        (["randbit", "--compare-to", "no/such/folder"], "--compare-to 'no/such/folder' is not an existing folder"),
+        (["--report", "--out", ""], "--out '' is empty"),
+        (
+            ["--report", "--out", "no/such/folder"],
+            "--out 'no/such/folder' holds no results (<experiment>/<preset>/runs/); name one that does",
+        ),
+        (["randbit", "--no-such-option"], "unrecognized arguments: --no-such-option (see --help)"),
         (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
         (
             ["multidigit_size", "--preset", "smoke", "--device", "cpu", "--set", "optim.memory_format=channels_last"],
@@ -130,6 +151,8 @@ def test_out_must_be_a_writable_folder(tmp_path, capsys, no_data_loading):
     a_file.write_text("not a folder")
     for out, message in ((a_file, "is a file, not a folder"), (a_file / "sub", "is a file, not a folder")):
         assert run_experiment.main(["randbit", "--out", str(out)]) == 2
+        assert message in capsys.readouterr().err
+        assert run_experiment.main(["--report", "--out", str(out)]) == 2
         assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 

@@ -57,10 +57,26 @@ def test_image_folder_source_loads_resizes_and_splits(tmp_path):
     assert sorted(test.labels.tolist()) == [0, 1]
 
 
-@pytest.mark.parametrize("layout", ["missing", "empty", "no_images"])
-def test_a_folder_without_images_is_one_line_error_before_any_run(layout, tmp_path, mnist_root, capsys):
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("missing", "does not exist"),
+        ("a_file", "is a file, not a folder"),
+        ("empty", "holds no images in class subfolders"),
+        ("no_images", "holds no images in class subfolders"),
+        ("one_image", "its train split holds 1 image(s)"),
+        ("corrupt", "0.png cannot be read as an image"),
+    ],
+)
+def test_a_folder_without_images_is_one_line_error_before_any_run(layout, message, tmp_path, mnist_root, capsys):
     folder = tmp_path / "images"
-    if layout != "missing":
+    if layout == "a_file":
+        folder.write_text("not a folder")
+    elif layout in ("one_image", "corrupt"):
+        _image_folder(folder, classes=("cat",), per_class=1 if layout == "one_image" else 5)
+        if layout == "corrupt":
+            (folder / "cat" / "0.png").write_bytes(b"\x89PNG truncated")
+    elif layout != "missing":
         folder.mkdir()
     if layout == "no_images":
         (folder / "cat").mkdir()
@@ -75,7 +91,7 @@ def test_a_folder_without_images_is_one_line_error_before_any_run(layout, tmp_pa
     ]
     assert run_experiment.main(args + (["--data-root", mnist_root] if mnist_root else [])) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: image folder") and "\n" not in err
+    assert err.startswith(f"error: data.images=folder:{folder}: ") and message in err and "\n" not in err
     assert not (tmp_path / "out").exists()
 
 

@@ -22,7 +22,7 @@ from experiments.registry import EXPERIMENTS
 from experiments.runner import run_sweep
 from experiments.spec import PlannedRun, RunOutcome
 from experiments.store import collect
-from tests._sweep_worker import fake_runs, sweep
+from tests._sweep_worker import fake_runs, record_names, sweep
 from training.device import resolve_device
 from training.loop import NonFiniteLossError
 from training.rules import setting
@@ -98,10 +98,10 @@ def test_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
     runs, runs_dir, cpu = fake_runs(4), tmp_path / "runs", resolve_device("cpu")
     with pytest.raises(KeyboardInterrupt):
         run_sweep("fake", "smoke", runs, run_one, runs_dir, cpu, log=lambda _: None)
-    assert sorted(p.name for p in runs_dir.iterdir()) == ["run0.json", "run1.json"]
+    assert sorted(p.name for p in runs_dir.iterdir()) == record_names(runs[:2])
     run_sweep("fake", "smoke", runs, run_one, runs_dir, cpu, log=lambda _: None)
     assert executed == [0, 1, 2, 2, 3]
-    assert sorted(p.name for p in runs_dir.iterdir()) == [f"run{i}.json" for i in range(4)]
+    assert sorted(p.name for p in runs_dir.iterdir()) == record_names(runs)
 
 
 def test_two_processes_on_one_sweep_run_each_config_once(tmp_path):
@@ -128,12 +128,12 @@ def test_a_failing_run_is_recorded_the_sweep_goes_on_and_it_is_retried(tmp_path)
             raise NonFiniteLossError("loss became nan at epoch 1, step 3")
         return RunOutcome({"value": run.config.x}, [])
 
-    cpu = resolve_device("cpu")
+    cpu, first = resolve_device("cpu"), tmp_path / f"{fake_runs(1)[0].run_id}.json"
     run_sweep("fake", "smoke", fake_runs(2), run_one, tmp_path, cpu, log=lambda _: None)
-    record = json.loads((tmp_path / "run0.json").read_text())
+    record = json.loads(first.read_text())
     assert record["status"] == "failed" and "nan" in record["error"] and calls == [0, 1]
     run_sweep("fake", "smoke", fake_runs(2), run_one, tmp_path, cpu, log=lambda _: None)
-    assert calls == [0, 1, 0] and json.loads((tmp_path / "run0.json").read_text())["status"] == "ok"
+    assert calls == [0, 1, 0] and json.loads(first.read_text())["status"] == "ok"
 
 
 def test_an_error_inside_a_run_exits_1_after_the_whole_sweep(tmp_path, mnist_root, monkeypatch, capsys):
@@ -272,15 +272,16 @@ def test_stale_locks_are_taken_over_and_live_ones_respected(tmp_path):
 def test_an_empty_lock_left_behind_does_not_skip_its_run_forever(tmp_path):
     runs_dir = tmp_path / "runs"
     runs_dir.mkdir()
-    (runs_dir / "run1.lock").write_text("")
+    runs = fake_runs(2)
+    (runs_dir / f"{runs[1].run_id}.lock").write_text("")
     ran = []
 
     def run_one(run: PlannedRun, checkpoint: Path) -> RunOutcome:
         ran.append(run.config.x)
         return RunOutcome({"value": run.config.x}, [])
 
-    run_sweep("fake", "smoke", fake_runs(2), run_one, runs_dir, resolve_device("cpu"), log=lambda _: None)
-    assert ran == [0, 1] and sorted(p.name for p in runs_dir.iterdir()) == ["run0.json", "run1.json"]
+    run_sweep("fake", "smoke", runs, run_one, runs_dir, resolve_device("cpu"), log=lambda _: None)
+    assert ran == [0, 1] and sorted(p.name for p in runs_dir.iterdir()) == record_names(runs)
 
 
 def test_the_resolved_precision_is_recorded_and_part_of_the_run_identity(tmp_path, mnist_root, monkeypatch):

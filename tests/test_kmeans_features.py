@@ -108,11 +108,25 @@ def test_bad_weights_give_one_line_errors(tmp_path):
     torch.save(state, tmp_path / "mismatch.pth")
     (tmp_path / "garbage.pth").write_bytes(b"not a torch file")
     torch.save({"optimizer": {"lr": 1}}, tmp_path / "no_tensors.pth")
+    torch.save({0: torch.zeros(1), 1: torch.zeros(1)}, tmp_path / "integer_keys.pth")
+    save_encoder(ResNetEncoder("resnet18", 1, 4, "small", 2), "resnet18", "small", 2, tmp_path / "suite.pt")
+    suite = torch.load(tmp_path / "suite.pt", weights_only=True)
+    torch.save({k: v for k, v in suite.items() if k != "arch"}, tmp_path / "no_arch.pt")
+    torch.save({**suite, "arch": "resnet99"}, tmp_path / "resnet99.pt")
+    torch.save({**suite, "width": 8}, tmp_path / "wrong_width.pt")
+    nan = {**suite["state_dict"], "stem.0.weight": torch.full_like(suite["state_dict"]["stem.0.weight"], float("nan"))}
+    torch.save({**suite, "state_dict": nan}, tmp_path / "nan.pt")
     cases = {
         "missing.pth": "does not exist",
+        ".": "is a folder; name the weights file inside it",
         "garbage.pth": "cannot be read as a PyTorch file",
         "mismatch.pth": "missing layers.1.0.conv1.weight; unexpected layers.8.extra",
-        "no_tensors.pth": "holds no state dict of tensors",
+        "no_tensors.pth": "holds no state dict of named tensors",
+        "integer_keys.pth": "holds no state dict of named tensors",
+        "no_arch.pt": "suite-format field 'arch' is missing; it must be resnet18 or resnet50",
+        "resnet99.pt": "suite-format field 'arch' is str 'resnet99'; it must be resnet18 or resnet50",
+        "wrong_width.pt": r"stem.0.weight has shape \(4, 1, 3, 3\), the encoder needs \(8, 1, 3, 3\)",
+        "nan.pt": "non-finite weights",
     }
     for name, message in cases.items():
         with pytest.raises(EncoderWeightsError, match=message) as error:
@@ -243,7 +257,7 @@ def test_kept_encoders_feed_a_file_encoder_run(tmp_path, mnist_root, capsys):
         ("kmeans.ks=1+2", "kmeans.ks='1+2' is not allowed; it must be distinct integers in [2, 64] joined by +"),
         ("kmeans.blocks=2+5", "kmeans.blocks='2+5' is not allowed; it must be distinct integers in [1, 4]"),
         ("kmeans.encoder=resnet", "kmeans.encoder='resnet' is not allowed; it must be one of trained, file:<...>"),
-        ("kmeans.encoder=file:/no/such.pth", "weights file '/no/such.pth' does not exist"),
+        ("kmeans.encoder=file:/no/such.pth", "kmeans.encoder=file:/no/such.pth: weights file '/no/such.pth' does not"),
         ("data.object_size=60", "data.object_size=60 must be <= data.canvas_size=48"),
         ("data.objects=texture+blobs", "data.objects='texture+blobs' is not allowed; it must be distinct names"),
     ],

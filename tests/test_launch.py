@@ -68,6 +68,7 @@ def test_dry_run_prints_the_jobs_and_writes_nothing(tmp_path, mnist_root, capsys
     ("extra", "message"),
     [
         (("--launcher", "slurm"), "--launcher slurm needs --partition"),
+        (("--launcher", "slurm", "--partition", "gpu"), "--launcher slurm needs Slurm (sbatch is not on PATH)"),
         (("--launcher", "torchrun"), "--launcher torchrun needs the environment torchrun sets"),
         (("--launcher", "mpi"), "--launcher 'mpi' is unknown; choose one of none, torchrun, slurm, local"),
         (("--launcher", "local", "--parallel", "0"), "--parallel 0 is not allowed"),
@@ -78,7 +79,10 @@ def test_dry_run_prints_the_jobs_and_writes_nothing(tmp_path, mnist_root, capsys
         ),
     ],
 )
-def test_bad_launcher_options_get_one_line_before_anything_is_written(extra, message, tmp_path, mnist_root, capsys):
+def test_bad_launcher_options_get_one_line_before_anything_is_written(
+    extra, message, tmp_path, mnist_root, capsys, monkeypatch
+):
+    monkeypatch.setattr(launch.shutil, "which", lambda name: None)  # a machine without Slurm
     assert run_experiment.main(_args(tmp_path / "out", mnist_root, *extra)) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1

@@ -39,7 +39,7 @@ def _method(name: str, **method_keys):
     torch.manual_seed(0)
     settings = _settings(name, **method_keys)
     method = METHODS[name](build_encoder("convn", 1, 28), settings, None)
-    method.setup(torch.rand(2, 1, 28, 28))
+    method.setup(torch.rand(2, 1, 28, 28), 1)
     return method
 
 
@@ -114,15 +114,31 @@ def test_moco_queue_drops_the_oldest_keys_and_the_key_encoder_gets_no_gradient()
     assert int(method.queue_next) == 4
 
 
-def test_autoencoder_reconstructs_every_channel_with_mse():
+@pytest.mark.parametrize(("reconstruct", "channels"), [("image", 1), ("all", 3)])
+def test_autoencoder_reconstructs_its_target_channels_with_mse(reconstruct, channels):
     torch.manual_seed(0)
-    method = METHODS["autoencoder"](build_encoder("convn", 3, 28), _settings("autoencoder"), None)
-    method.setup(torch.rand(2, 3, 28, 28))  # e.g. an image plus two bit planes
-    assert method.decoder[-1].out_features == 3 * 28 * 28
+    method = METHODS["autoencoder"](
+        build_encoder("convn", 3, 28), _settings("autoencoder", reconstruct=reconstruct), None
+    )
+    method.setup(torch.rand(2, 3, 28, 28), 1)  # a grey image plus two bit planes
+    assert method.decoder[-1].out_features == channels * 28 * 28
     views = [torch.rand(4, 3, 28, 28)]
     out = method.step(views, None, torch.Generator())
-    reconstruction = torch.sigmoid(method.decoder(method.encoder(views[0]))).view(4, 3, 28, 28)
-    torch.testing.assert_close(out.loss, ((reconstruction - views[0]) ** 2).mean())
+    reconstruction = torch.sigmoid(method.decoder(method.encoder(views[0]))).view(4, channels, 28, 28)
+    torch.testing.assert_close(out.loss, ((reconstruction - views[0][:, :channels]) ** 2).mean())
+
+
+@pytest.mark.parametrize(("reconstruct", "bits_matter"), [("image", False), ("all", True)])
+def test_only_the_all_channels_target_reads_the_bit_planes(reconstruct, bits_matter):
+    torch.manual_seed(0)
+    encoder = build_encoder("convn", 3, 28)
+    method = METHODS["autoencoder"](encoder, _settings("autoencoder", reconstruct=reconstruct), None)
+    method.setup(torch.rand(2, 3, 28, 28), 1)
+    method.eval().encoder = lambda x: torch.zeros(len(x), encoder.feature_dim)  # one reconstruction for all inputs
+    views = torch.rand(4, 3, 28, 28)
+    flipped_bits = torch.cat([views[:, :1], 1 - views[:, 1:]], dim=1)
+    losses = [method.step([v], None, torch.Generator()).loss for v in (views, flipped_bits)]
+    assert bool(losses[0] != losses[1]) is bits_matter
 
 
 @pytest.mark.parametrize("name", ["byol", "moco", "autoencoder"])

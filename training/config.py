@@ -18,6 +18,7 @@ from training.optim import OptimConfig
 from training.rules import Interval, OneOf, setting
 
 ONLINE_VIEWS = ("all", "first")
+RECONSTRUCT = ("image", "all")  # the autoencoder's target: the image channels, or every channel (RandBit planes too)
 
 
 def _method_names() -> tuple[str, ...]:
@@ -45,6 +46,11 @@ class ModelConfig:
     bn_eps: float = setting(1e-5, Interval(0, 1, open_low=True))
     head_bias: bool = True
 
+    def unread(self) -> dict[str, str]:
+        """Fields these values make unused, with the reason: ConvN has a fixed architecture."""
+        fixed = "model.encoder=convn has a fixed width and stem"
+        return {"width": fixed, "stem_stride": fixed} if self.encoder == "convn" else {}
+
 
 @dataclass(frozen=True)
 class MethodConfig:
@@ -53,7 +59,9 @@ class MethodConfig:
     features of every view or of the ``first`` only (``online_views``; the notebook's), initialized as PyTorch's
     ``nn.Linear`` or as Keras' ``Dense`` (``online_init=glorot``; the notebook's).
     Method-specific (only their method reads them): ema, the target / key encoder's momentum (BYOL: its
-    start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives."""
+    start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives;
+    reconstruct, the autoencoder's target: ``image`` (the view's image channels) or ``all`` (every channel,
+    RandBit planes included, which then dominate the mean squared error)."""
 
     name: str = setting("simclr", OneOf(_method_names))
     online_probe: bool = False
@@ -61,6 +69,7 @@ class MethodConfig:
     online_init: str = setting("torch", OneOf(INITS))
     ema: float = setting(0.99, Interval(0, 1))
     queue_size: int = setting(4096, Interval(1, 1 << 20))
+    reconstruct: str = setting("image", OneOf(RECONSTRUCT))
 
     def unread(self) -> dict[str, str]:
         """Fields these values make unused, with the reason."""

@@ -17,13 +17,13 @@ key is an error that names the keys.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
 from datasets.validation import InvalidParameterError
-from training.encoders import ResNetEncoder
+from training.atomic import save_torch
+from training.encoders import STEMS, ResNetEncoder
 
 SUITE_FORMAT = "contrastive-suite-encoder/1"
 WEIGHTS_PREFIXES = ("file:", "torchvision:")
@@ -39,9 +39,7 @@ def save_encoder(encoder: ResNetEncoder, arch: str, stem: str, stem_stride: int,
     state = {k: v.detach().cpu() for k, v in encoder.state_dict().items()}
     record = {"format": SUITE_FORMAT, "arch": arch, "width": encoder.stem[0].weight.shape[0], "stem": stem}
     record.update(stem_stride=stem_stride, in_channels=in_channels, state_dict=state)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(record, tmp)
-    os.replace(tmp, path)
+    save_torch(record, path)
 
 
 def encoder_from_checkpoint(checkpoint: Path, arch: str, stem_stride: int, path: Path) -> bool:
@@ -77,6 +75,17 @@ def _torchvision_to_suite(state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
 
 def _load_strict(encoder: ResNetEncoder, state: dict[str, torch.Tensor], source: str) -> ResNetEncoder:
+    """``state`` into ``encoder``, refused in one line when keys, shapes or values do not fit."""
+    expected = encoder.state_dict()
+    mismatched = [k for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    if mismatched:
+        key = mismatched[0]
+        raise EncoderWeightsError(
+            f"{source}: {key} has shape {tuple(state[key].shape)}, the encoder needs {tuple(expected[key].shape)} "
+            f"({len(mismatched)} tensors differ)"
+        )
+    if bad := [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]:
+        raise EncoderWeightsError(f"{source}: non-finite weights (NaN or inf) in {_few(sorted(bad))}")
     result = encoder.load_state_dict(state, strict=False)
     problems = []
     if result.missing_keys:
@@ -104,18 +113,12 @@ def encoder_from_state_dict(state: dict[str, torch.Tensor], source: str) -> ResN
     width, in_channels = stem.shape[0], stem.shape[1]
     with torch.device("meta"):  # shapes only: the real tensors come from ``state``
         encoder = ResNetEncoder(arch, in_channels, width, "imagenet")
-    encoder = encoder.to_empty(device="cpu")
-    mismatched = [k for k, v in encoder.state_dict().items() if k in state and state[k].shape != v.shape]
-    if mismatched:
-        key = mismatched[0]
-        raise EncoderWeightsError(
-            f"{source}: {key} has shape {tuple(state[key].shape)}, a {arch} of width {width} needs "
-            f"{tuple(encoder.state_dict()[key].shape)} ({len(mismatched)} tensors differ)"
-        )
-    return _load_strict(encoder, state, source)
+    return _load_strict(encoder.to_empty(device="cpu"), state, f"{source} (a {arch} of width {width})")
 
 
 def _read(path: Path) -> dict:
+    if path.is_dir():
+        raise EncoderWeightsError(f"weights file {str(path)!r} is a folder; name the weights file inside it")
     if not path.is_file():
         raise EncoderWeightsError(f"weights file {str(path)!r} does not exist")
     try:
@@ -128,17 +131,38 @@ def _read(path: Path) -> dict:
     return loaded
 
 
+def _tensor_dict(state: object) -> bool:
+    return isinstance(state, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())
+
+
+# The suite format's fields and what each must hold (checked before any is used).
+_SUITE_FIELDS = {
+    "arch": (lambda v: v in ("resnet18", "resnet50"), "resnet18 or resnet50"),
+    "in_channels": (lambda v: isinstance(v, int) and 0 < v <= 64, "an integer in [1, 64]"),
+    "width": (lambda v: isinstance(v, int) and 0 < v <= 4096, "an integer in [1, 4096]"),
+    "stem": (lambda v: v in STEMS, " or ".join(STEMS)),
+    "stem_stride": (lambda v: isinstance(v, int) and 1 <= v <= 4, "an integer in [1, 4]"),
+    "state_dict": (_tensor_dict, "a mapping of parameter names to tensors"),
+}
+
+
 def load_encoder_file(path: Path) -> ResNetEncoder:
     """The encoder in ``path``: the suite's format, a torchvision state dict, or one under ``state_dict``."""
     loaded, source = _read(path), f"weights file {str(path)!r}"
     if loaded.get("format") == SUITE_FORMAT:
+        for name, (valid, allowed) in _SUITE_FIELDS.items():
+            if name not in loaded or not valid(loaded[name]):
+                found = "missing" if name not in loaded else f"{type(loaded[name]).__name__} {str(loaded[name])[:40]!r}"
+                raise EncoderWeightsError(f"{source}: suite-format field {name!r} is {found}; it must be {allowed}")
         encoder = ResNetEncoder(
             loaded["arch"], loaded["in_channels"], loaded["width"], loaded["stem"], loaded["stem_stride"]
         )
         return _load_strict(encoder, loaded["state_dict"], source)
     state = loaded.get("state_dict", loaded)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise EncoderWeightsError(f"{source} holds no state dict of tensors (keys: {_few(sorted(map(str, loaded)))})")
+    if not _tensor_dict(state):
+        raise EncoderWeightsError(
+            f"{source} holds no state dict of named tensors (keys: {_few(sorted(map(str, loaded)))})"
+        )
     return encoder_from_state_dict(state, source)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from losses.distributed import world_size
+from training.atomic import save_torch
 from training.augment import AugmentConfig, augment
 from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
@@ -70,12 +70,6 @@ class _Learner(nn.Module):
         return out.loss + F.cross_entropy(logits, online_labels.repeat(len(features)))
 
 
-def _save_atomically(state: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def train(
     method: Method,
     data: TrainImages,
@@ -99,7 +93,7 @@ def train(
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
     if problem := batch_problem(optim.batch_size, world_size()):
         raise ValueError(problem)
-    method.setup(data.finish(data.images[:2], torch.arange(2)))
+    method.setup(data.finish(data.images[:2], torch.arange(2)), data.images.shape[1])
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
     if online is not None and online_init == "glorot":
         glorot_(online)
@@ -164,7 +158,7 @@ def train(
         if checkpoint is not None and is_main():
             state = {"learner": learner.state_dict(), "optimizer": optimizer.state_dict()}
             state.update(scheduler=scheduler.state_dict(), shuffle=shuffle.get_state(), random=random.get_state())
-            _save_atomically({**state, "history": history}, checkpoint)
+            save_torch({**state, "history": history}, checkpoint)
     bar.close()
     learner.eval()
     return Trained(history, online)

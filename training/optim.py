@@ -55,7 +55,10 @@ class OptimConfig:
 
     def unread(self) -> dict[str, str]:
         """Fields these values make unused, with the reason."""
-        unread = {} if self.optimizer == "adam" else {"adam_eps": f"optim.optimizer={self.optimizer} is not Adam"}
+        if self.optimizer == "adam":
+            unread = {"momentum": "optim.optimizer=adam has no momentum setting (its betas are fixed)"}
+        else:
+            unread = {"adam_eps": f"optim.optimizer={self.optimizer} is not Adam"}
         if self.weight_decay == 0:
             unread["decay"] = "optim.weight_decay=0"
         return unread

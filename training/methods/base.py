@@ -55,9 +55,10 @@ class Method(nn.Module):
         its seeded initialization (``random``); ``pixels`` replaces it by the flattened input."""
         return encoder
 
-    def setup(self, example: torch.Tensor) -> None:
+    def setup(self, example: torch.Tensor, image_channels: int) -> None:
         """Called once before training (and before a checkpoint is loaded) with a batch shaped like the views
-        (B, C, H, W), for layers whose size depends on the input (the autoencoder's decoder)."""
+        (B, C, H, W), of which the first ``image_channels`` are the image (the rest are added after
+        augmentation, e.g. RandBit planes), for layers whose size depends on the input (the autoencoder's)."""
 
     def after_step(self, progress: float) -> None:
         """Called after every optimizer step with the fraction of training done (EMA targets, queues)."""

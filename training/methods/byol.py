@@ -52,7 +52,7 @@ class BYOL(Method):
         loss = byol_loss(predictions[0], projections[1]) + byol_loss(predictions[1], projections[0])
         return StepOutput(loss, features)
 
-    def setup(self, example: torch.Tensor) -> None:
+    def setup(self, example: torch.Tensor, image_channels: int) -> None:
         """Start the target as a copy of the online network, also after ``model.init`` re-initialized it."""
         ema_update(self.target, nn.Sequential(self.encoder, self.projector), 0.0)
 

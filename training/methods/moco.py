@@ -63,7 +63,7 @@ class MoCo(Method):
         self.queue[slots] = keys.to(self.queue.dtype)
         self.queue_next.copy_((self.queue_next + len(keys)) % len(self.queue))
 
-    def setup(self, example: torch.Tensor) -> None:
+    def setup(self, example: torch.Tensor, image_channels: int) -> None:
         """Start the target as a copy of the online network, also after ``model.init`` re-initialized it."""
         ema_update(self.key_encoder, nn.Sequential(self.encoder, self.head), 0.0)
 
