@@ -16,4 +16,5 @@ from __future__ import annotations
 # run trains) and ``probe`` (the linear evaluation); ``experiments.config.components`` says which a run uses.
 VERSIONS: dict[str, int] = {
     "method:autoencoder": 2,  # 2: reconstructs the image channels only (method.reconstruct=image); 1 was all
+    "data:multidigit_count": 2,  # 2: in-grid runs are probed with cell-aligned digits, as they were trained
 }

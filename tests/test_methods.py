@@ -134,7 +134,9 @@ def test_only_the_all_channels_target_reads_the_bit_planes(reconstruct, bits_mat
     encoder = build_encoder("convn", 3, 28)
     method = METHODS["autoencoder"](encoder, _settings("autoencoder", reconstruct=reconstruct), None)
     method.setup(torch.rand(2, 3, 28, 28), 1)
-    method.eval().encoder = lambda x: torch.zeros(len(x), encoder.feature_dim)  # one reconstruction for all inputs
+    constant = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 28 * 28, encoder.feature_dim))
+    torch.nn.init.zeros_(constant[1].weight)  # the same features, hence the same reconstruction, for any input
+    method.eval().encoder = constant
     views = torch.rand(4, 3, 28, 28)
     flipped_bits = torch.cat([views[:, :1], 1 - views[:, 1:]], dim=1)
     losses = [method.step([v], None, torch.Generator()).loss for v in (views, flipped_bits)]
