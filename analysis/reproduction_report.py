@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims import ClaimCheck
-from training.atomic import replace_atomically
+from training.atomic import remove_stale_temporaries, replace_atomically
 
 NOT_RUN = "NOT RUN"
 PRESET_ORDER = ("cpu", "quick")  # headlined first: the scale that can test each claim, then the demonstration
@@ -140,6 +140,8 @@ def render(table: pd.DataFrame, results: Path) -> str:
 
 
 def write_report(results: Path, experiments: dict[str, str], path: Path) -> Path:
+    """REPORT.md at ``path``, written atomically (a killed earlier writer's temporary is removed first)."""
+    remove_stale_temporaries(path.parent)
     text = render(verdicts(results, experiments), results)
     return replace_atomically(path, lambda tmp: tmp.write_text(text))
 
@@ -172,3 +174,10 @@ def comparison(fresh: Path, committed: Path, experiments: dict[str, str]) -> str
             f"| {row.experiment} | {row.preset or '-'} | {row.verdict_fresh}{same} | {row.verdict_committed} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def verdict_line(results: Path, experiment: str) -> str:
+    """``cpu: SUPPORTED; quick: INCONCLUSIVE; ...``: each committed preset's verdict, headline presets first
+    (the README's results table, which a test keeps equal to this)."""
+    claims = sorted((results / experiment).glob("*/claim.json"), key=_preset_rank)
+    return "; ".join(f"{path.parent.name}: {ClaimCheck.load(path).verdict}" for path in claims) or NOT_RUN

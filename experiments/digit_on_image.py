@@ -71,14 +71,16 @@ class DigitOnImageRun(ImageRun):
 
 
 def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
-    """The sources the run will read; also checks, before any run, that the pool fits the MNIST split."""
+    """The sources the run will read; also checks, before any run, that the object images load (first: a bad
+    folder is named before MNIST is read) and that the pool fits the MNIST split."""
+    objects = load_split(config.data, True, config.seed, data_root).source
     digits = load_mnist(data_root)[0]
     if config.data.n_unique > len(digits):
         raise InvalidParameterError(
             f"data.n_unique={config.data.n_unique} is larger than the digit pool: {digits.source} has "
             f"{len(digits)} training digits; use data.n_unique <= {len(digits)}"
         )
-    return f"{load_split(config.data, True, config.seed, data_root).source}+{digits.source}"
+    return f"{objects}+{digits.source}"
 
 
 def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:

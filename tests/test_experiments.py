@@ -7,6 +7,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,3 +300,13 @@ def test_the_resolved_precision_is_recorded_and_part_of_the_run_identity(tmp_pat
     assert records["auto"]["config"]["optim"]["precision"] == "fp32"  # auto on a CPU without bf16 units
     assert records["auto"]["run_id"] == records["plain"]["run_id"] != records["bf16"]["run_id"]
     assert records["bf16"]["config"]["optim"]["precision"] == "bf16"
+
+
+def test_the_readme_results_table_shows_the_committed_verdicts():
+    from analysis.reproduction_report import verdict_line
+
+    readme = (RESULTS.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \| \[page\]", readme, flags=re.M))
+    assert set(rows) == set(EXPERIMENTS), "every registered experiment has a row in README.md's results table"
+    for name, shown in rows.items():
+        assert shown.strip() == verdict_line(RESULTS, name), f"README.md's {name} row: update it to the claim.json"
