@@ -18,6 +18,7 @@ from analysis import generalized_losses as analysis
 from experiments.image_data import ImageData, ImageRun, data_source, run_on_images
 from experiments.scales import FLOOR_VARIANTS
 from experiments.spec import Experiment, Preset
+from losses import nt_xent_balance
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,14 @@ class GeneralizedLossesRun(ImageRun):
 
 HEAD_DEPTHS = (1, 2, 3, 4)  # 0..3 hidden layers
 TUNING_DEPTH = 3  # 2 hidden layers, SimCLR's usual head
+HEAD_OUT = 64  # d, the projection head's output size at the quick scale
 # The 2-core CPU scale shared with ``batch_size``: 5k MNIST digits, the notebook's ConvN, 3 epochs.
 QUICK_MNIST = {
     "data.n_train": 5000,
     "data.n_test": 5000,
     "model.encoder": "convn",
     "model.head_hidden": 256,
-    "model.head_out": 64,
+    "model.head_out": HEAD_OUT,
     "augment.crop_min_scale": 0.5,
     "augment.color_strength": 0.0,
     "optim.epochs": 3,
@@ -58,11 +60,16 @@ PAPER_CIFAR = {
     "optim.weight_decay": 1e-6,
     "optim.warmup_epochs": 10,
 }
+# Decoupled NT-Xent's lambda in units of NT-Xent's own balance, tau / d (``losses.nt_xent_balance``: its
+# alignment is a mean over the d output dimensions, its LogSumExp is not): half, equal and twice that weight.
+BALANCE_MULTIPLES = (0.5, 1.0, 2.0)
 TUNING = (
     [{"loss.name": "nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5)]
-    + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t} for t in (0.1, 0.2, 0.5, 1.0, 2.0)]
-    # lambda = tau makes decoupled NT-Xent tau x NT-Xent (without its masks): the paper's decomposition
-    + [{"loss.name": "decoupled_nt_xent", "loss.temperature": t, "loss.lam": t} for t in (0.1, 0.2, 0.5)]
+    + [
+        {"loss.name": "decoupled_nt_xent", "loss.temperature": t, "loss.lam": m * nt_xent_balance(t, HEAD_OUT)}
+        for t in (0.1, 0.2, 0.5)
+        for m in BALANCE_MULTIPLES
+    ]
     + [
         {"loss.name": name, "loss.lam": lam}
         for name in ("swd_hypersphere", "swd_hypercube", "swd_normal")
@@ -72,7 +79,7 @@ TUNING = (
 # Each loss at its best value of the committed ``tune`` results (results/generalized_losses/tune/results.csv).
 TUNED = (
     {"loss.name": "nt_xent", "loss.temperature": 0.2},
-    {"loss.name": "decoupled_nt_xent", "loss.temperature": 2.0, "loss.lam": 1.0},
+    {"loss.name": "decoupled_nt_xent", "loss.temperature": 0.2, "loss.lam": nt_xent_balance(0.2, HEAD_OUT)},
     {"loss.name": "swd_hypersphere", "loss.lam": 1.0},
     {"loss.name": "swd_hypercube", "loss.lam": 3.0},
     {"loss.name": "swd_normal", "loss.lam": 0.3},

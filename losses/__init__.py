@@ -2,7 +2,7 @@
 
 from losses.alignment import alignment_loss
 from losses.contrastive import cross_view_nt_xent, logsumexp_term, nt_xent
-from losses.generalized import LOSS_NAMES, ContrastiveLoss, LossTerms, build_loss
+from losses.generalized import LOSS_NAMES, ContrastiveLoss, LossTerms, build_loss, nt_xent_balance
 from losses.priors import PRIORS, sample_prior
 from losses.swd import random_directions, random_orthogonal, sliced_wasserstein, swd_to_prior
 
@@ -16,6 +16,7 @@ __all__ = [
     "cross_view_nt_xent",
     "logsumexp_term",
     "nt_xent",
+    "nt_xent_balance",
     "random_directions",
     "random_orthogonal",
     "sample_prior",

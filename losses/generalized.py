@@ -8,6 +8,7 @@ Paper Table 1, one preset a row (official notebook semantics, PAPER.md section 1
 |                     | (+ ifm_weight x the same with the positive - eps, negatives + eps: IFM)   |
 | nt_xent_cross_view  | (RandBits notebook: cross-view CE, both directions)                       |
 | decoupled_nt_xent   | normalized, mean      | LogSumExp over the full 2n x 2n matrix / tau     |
+|                     | (lambda = tau / d is NT-Xent's balance of the two terms: ``nt_xent_balance``)      |
 | swd_hypersphere     | normalized, mean      | SWD of normalized outputs to uniform sphere      |
 | swd_hypercube       | raw, mean             | SWD to U(-1, 1)^d                                |
 | swd_normal          | raw, mean             | SWD to N(0, I_d)                                 |
@@ -100,6 +101,18 @@ class ContrastiveLoss(nn.Module):
             align = alignment_loss(z1, z2, normalize=self.name in ("decoupled_nt_xent", "swd_hypersphere"))
             distribution = self._distribution(z1, z2, generator)
             return LossTerms(self.scaling * (align + self.lam * distribution), align, distribution)
+
+
+def nt_xent_balance(temperature: float, dim: int) -> float:
+    """The lambda at which decoupled NT-Xent weighs its two terms as NT-Xent does: tau / d.
+
+    Its alignment is averaged over all n x d entries, so for unit rows it is (1 - cos) / d, while its
+    distribution term (the LogSumExp of sim / tau) is not divided by d. With lambda = tau / d,
+    d / tau x decoupled NT-Xent = -mean cos / tau + mean LSE + 1 / tau - log d: NT-Xent over the full
+    similarity matrix plus a constant. A lambda of tau (without the 1 / d) weighs the distribution d times
+    more. The SWD terms are per-dimension like the alignment (1-D projections), so their lambda is O(1).
+    """
+    return check_temperature(temperature) / dim
 
 
 def build_loss(name: str, **options: float | int | bool | None) -> ContrastiveLoss:

@@ -72,6 +72,23 @@ def test_generalized_losses_claim_wants_a_narrow_spread_with_a_deep_head():
     assert tuning.supported is None and "best: NT-Xent tau=0.2" in tuning.numbers
 
 
+@pytest.mark.parametrize(
+    ("nt_xent", "verdict"), [((0.90, 0.91, 0.92), "SUPPORTED"), ((0.90, 0.89, 0.92), "INCONCLUSIVE")]
+)
+def test_generalized_losses_are_judged_only_where_nt_xent_gains_from_a_non_linear_head(nt_xent, verdict):
+    depths = (1, 3, 4)  # 0, 2 and 3 hidden layers
+    accuracy = {"nt_xent": nt_xent, "swd_normal": (0.80, 0.90, 0.915)}
+    rows = [
+        {"data_source": "mnist-full", "loss.name": name, "loss.temperature": 0.2, "model.head_depth": depth}
+        | {"loss.lam": None, "acc_linear": acc}
+        for name, accs in accuracy.items()
+        for depth, acc in zip(depths, accs)
+    ]
+    check = loss_analysis.claim_check(pd.DataFrame(rows))
+    assert check.verdict == verdict
+    assert [g.name for g in check.gates] == ["mnist-full NT-Xent acc @ 2 hidden layers - @ 0"]
+
+
 def test_batch_size_claim_wants_the_gap_to_shrink_with_depth():
     def frame(gap_shallow: float, gap_deep: float) -> pd.DataFrame:
         rows = []

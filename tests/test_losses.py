@@ -16,6 +16,7 @@ from losses import (
     cross_view_nt_xent,
     logsumexp_term,
     nt_xent,
+    nt_xent_balance,
     random_orthogonal,
     sample_prior,
     sliced_wasserstein,
@@ -199,3 +200,20 @@ def test_bad_loss_options_fail_with_one_clear_error(kwargs, message):
 def test_batch_of_one_is_rejected():
     with pytest.raises(ValueError, match="n >= 2"):
         build_loss("nt_xent")(torch.randn(1, 4), torch.randn(1, 4))
+
+
+@pytest.mark.parametrize(("tau", "d"), [(0.2, 5), (0.5, 64)])
+def test_decoupled_nt_xent_at_lambda_tau_over_d_is_nt_xent_over_the_full_matrix_up_to_a_constant(tau, d):
+    z = F.normalize(torch.cat(_views(n=4, d=d, seed=3)), dim=1).tolist()
+    n2, sim = len(z), lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
+    full = (
+        sum(  # NT-Xent with the anchor itself and its positive in the LogSumExp, as the notebook has it
+            -sim(z[i], z[(i + n2 // 2) % n2]) / tau + math.log(sum(math.exp(sim(z[i], z[k]) / tau) for k in range(n2)))
+            for i in range(n2)
+        )
+        / n2
+    )
+    z1, z2 = _views(n=4, d=d, seed=3)
+    decoupled = build_loss("decoupled_nt_xent", temperature=tau, lam=nt_xent_balance(tau, d))(z1, z2).total.item()
+    assert decoupled * d / tau == pytest.approx(full + 1 / tau - math.log(d), rel=1e-9)
+    assert nt_xent_balance(tau, d) == tau / d

@@ -43,10 +43,3 @@ def block_feature_maps(
 def pixel_maps(images: torch.Tensor, sizes: dict[int, tuple[int, int]]) -> dict[int, torch.Tensor]:
     """The baseline: each image's pixels (N, C, H, W) averaged to every block's resolution {block: (h, w)}."""
     return {b: F.adaptive_avg_pool2d(images.float(), size) for b, size in sizes.items()}
-
-
-def block_sizes(encoder: nn.Module, channels: int, image_size: int, blocks: tuple[int, ...]) -> dict[int, tuple]:
-    """{block: (h, w)} of ``encoder``'s maps on ``image_size`` images (one probe image through the net)."""
-    probe = torch.zeros(1, channels, image_size, image_size)
-    maps = block_feature_maps(encoder.cpu(), probe, blocks, torch.device("cpu"))
-    return {b: tuple(m.shape[-2:]) for b, m in maps.items()}
