@@ -4,6 +4,9 @@ dotted overrides, comma sweeps, --print-config, and which fields apply to which 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +222,19 @@ def test_every_preset_of_every_experiment_is_valid(experiment):
 def test_compose_names_the_key_of_a_wrong_type():
     with pytest.raises(ConfigError, match=r"^model.width='wide' is not allowed; it must be of type int$"):
         compose(MultiDigitSizeRun, {"model.width": "wide"})
+
+
+def test_help_and_usage_errors_answer_without_importing_torch():
+    code = (
+        "import sys, run_experiment\n"
+        "for argv in (['--help'], ['--no-such-option']):\n"
+        "    try:\n"
+        "        run_experiment.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('torch imported:', 'torch' in sys.modules)\n"
+    )
+    root = Path(run_experiment.__file__).parent
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    assert "usage:" in done.stdout and "torch imported: False" in done.stdout
+    assert "error: unrecognized arguments: --no-such-option (see --help)" in done.stderr
