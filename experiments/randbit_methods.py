@@ -60,6 +60,13 @@ PRESETS = {
         note="2-core CPU: randbit's quick budget (ConvN, 10k MNIST, 5 epochs), batch 256, tau 0.1, five methods "
         "and SimCLR + IFM (eps 0.1); bits 0, 5 and 20 (about 7.5 min idle)",
     ),
+    "cpu": Preset(
+        base={**randbit.PRESETS["cpu"].base, "loss.temperature": 0.1},
+        sweep={"data.n_bits": (0, 20)},
+        variants=VARIANTS,
+        note="2-core CPU: randbit's cpu budget (the full MNIST, ConvN, 10 epochs, batch 512), tau 0.1, five "
+        "methods, the all-channels autoencoder and SimCLR + IFM at eps 0.1 and 0.5; 0 and 20 bits (about 40 min)",
+    ),
     "paper": Preset(
         base={**randbit.PRESETS["paper"].base, "loss.temperature": 0.2, "optim.batch_size": 1024},
         sweep={"data.n_bits": (0, 5, 10, 15, 20)},
