@@ -23,7 +23,7 @@ def single_digit_probe(
     digits: ``random``, at a uniform position; ``in_grid``, in a random cell of the grid (cell-aligned, the
     only positions in-grid training ever shows). Train images from the MNIST train split, test images from
     the test split; the label ``name`` is the digit class."""
-    if placement == "random":
+    if placement == "random":  # the generator the uniform probe always had: committed probe sets stay bit-identical
         train = make_single_digit(train_digits, digit_size, canvas_size, n_train, seed + 1)
         test = make_single_digit(test_digits, digit_size, canvas_size, n_test, seed + 2)
         labels = {name: (train.targets["digit"], test.targets["digit"])}

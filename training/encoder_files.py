@@ -23,7 +23,7 @@ import torch
 
 from datasets.validation import InvalidParameterError
 from training.atomic import save_torch
-from training.encoders import STEMS, ResNetEncoder
+from training.encoders import RESNETS, STEMS, ResNetEncoder
 
 SUITE_FORMAT = "contrastive-suite-encoder/1"
 WEIGHTS_PREFIXES = ("file:", "torchvision:")
@@ -45,7 +45,7 @@ def save_encoder(encoder: ResNetEncoder, arch: str, stem: str, stem_stride: int,
 def encoder_from_checkpoint(checkpoint: Path, arch: str, stem_stride: int, path: Path) -> bool:
     """Save the encoder of a trainer checkpoint (``training/loop.py``) in the suite's format at ``path``;
     False (nothing written) for an encoder without block groups (ConvN)."""
-    if arch not in ("resnet18", "resnet50"):
+    if arch not in RESNETS:
         return False
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)["learner"]
     prefix = "method.encoder."
@@ -137,7 +137,7 @@ def _tensor_dict(state: object) -> bool:
 
 # The suite format's fields and what each must hold (checked before any is used).
 _SUITE_FIELDS = {
-    "arch": (lambda v: v in ("resnet18", "resnet50"), "resnet18 or resnet50"),
+    "arch": (lambda v: v in RESNETS, " or ".join(RESNETS)),
     "in_channels": (lambda v: isinstance(v, int) and 0 < v <= 64, "an integer in [1, 64]"),
     "width": (lambda v: isinstance(v, int) and 0 < v <= 4096, "an integer in [1, 4096]"),
     "stem": (lambda v: v in STEMS, " or ".join(STEMS)),

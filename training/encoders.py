@@ -20,6 +20,7 @@ ENCODERS = ("resnet18", "resnet50", "convn")
 STEMS = ("imagenet", "small")
 INITS = ("torch", "glorot")
 _RESNET_LAYOUT = {"resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet50": (Bottleneck, (3, 4, 6, 3))}
+RESNETS = tuple(_RESNET_LAYOUT)  # the encoders with four block groups (the ones encoder files can hold)
 
 
 def _stage(block: type[nn.Module], inplanes: int, planes: int, blocks: int, stride: int) -> tuple[nn.Sequential, int]:
