@@ -45,28 +45,30 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([distorted, *copies]) if copies else labelled
 
 
-def curves(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """variant -> mean ``metric`` indexed by colour strength (seeds averaged)."""
-    grouped = _labelled(without_floors(frame)).groupby(["variant", "augment.color_strength"])[metric].mean()
+def curves(frame: pd.DataFrame, metric: str, statistic: str = "mean") -> dict[str, pd.Series]:
+    """variant -> ``statistic`` (mean, or std across seeds) of ``metric`` indexed by colour strength."""
+    grouped = _labelled(without_floors(frame)).groupby(["variant", "augment.color_strength"])[metric]
+    grouped = grouped.agg(statistic).fillna(0.0)
     return {v: grouped.loc[v].sort_index() for v in grouped.index.get_level_values(0).unique()}
 
 
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    panels = (("acc_linear", "chance", "linear probe: object class"), ("hist_retrieval", "hist_chance", None))
+    panels = (("acc_linear", "chance", "linear probe: class"), ("hist_retrieval", "hist_chance", None))
     for ax, (metric, chance, title) in zip(axes, panels):
         if metric == "acc_linear":
             draw_floors(ax, frame, metric)
+        spread = curves(frame, metric, "std")
         for variant, curve in curves(frame, metric).items():
-            ax.plot(curve.index, curve.values, marker="o", label=variant)
+            ax.errorbar(curve.index, curve.values, yerr=spread[variant].values, marker="o", capsize=3, label=variant)
         ax.axhline(frame[chance].iloc[0], color="0.5", ls=":", label="chance")
         ax.set_xlabel("colour distortion strength")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         ax.set_title(title or "colour histogram finds the other crop of its image")
-    axes[0].set_ylabel("test accuracy")
-    axes[1].legend(fontsize=8)
-    fig.suptitle(f"Colour distortion and the colour-histogram shortcut ({frame['data.images'].iloc[0]})")
+    axes[0].set_ylabel("test accuracy (mean and std over seeds)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Colour distortion and the colour-histogram shortcut ({frame['data_source'].iloc[0]})")
     save_figure(fig, frame, preset, path)
     _histogram_figure(frame, preset, path)
     return path

@@ -31,14 +31,56 @@ _ORDER = {"simclr": 0, "supervised": 2, "random": 3}  # SimCLR + IFM variants be
 PANELS = (("acc_object", "chance_object", "object class"), ("acc_digit", "chance_digit", "digit class"))
 
 
+def longest(frame: pd.DataFrame) -> pd.DataFrame:
+    """The trained runs of the longest training in ``frame`` and the floors (which do not train): the claim is
+    judged there; shorter trainings are the scale study."""
+    if "optim.epochs" not in frame or frame["optim.epochs"].nunique() < 2:
+        return frame
+    return frame[frame["optim.epochs"].isna() | (frame["optim.epochs"] == frame["optim.epochs"].max())]
+
+
 def curves(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """method (or SimCLR + IFM variant) -> mean ``metric`` indexed by N (seeds averaged)."""
-    grouped = with_variants(without_floors(frame)).groupby(["variant", "data.n_unique"])[metric].mean()
+    """method (or SimCLR + IFM variant) -> mean ``metric`` indexed by N (seeds averaged), at the longest
+    training."""
+    grouped = with_variants(without_floors(longest(frame))).groupby(["variant", "data.n_unique"])[metric].mean()
     return {method: grouped.loc[method].sort_index() for method in grouped.index.get_level_values(0).unique()}
 
 
+def scale_study(frame: pd.DataFrame) -> pd.DataFrame:
+    """SimCLR at the smallest and the largest N per training length (epochs): object drop, digit rise and
+    final-loss drop from the smallest to the largest N (seeds averaged); empty with fewer than two N."""
+    if not {"optim.epochs", "final_loss"} <= set(frame.columns):
+        return pd.DataFrame()
+    simclr = with_variants(frame).query("variant == 'simclr'")
+    if simclr.empty or simclr["data.n_unique"].nunique() < 2:
+        return pd.DataFrame()
+    means = simclr.groupby(["optim.epochs", "data.n_unique"])[["acc_object", "acc_digit", "final_loss"]].mean()
+    low, high = simclr["data.n_unique"].min(), simclr["data.n_unique"].max()
+    rows = {}
+    for epochs in means.index.get_level_values(0).unique():
+        at = means.loc[epochs]
+        if {low, high} <= set(at.index):
+            rows[epochs] = {
+                "object drop": at.loc[low, "acc_object"] - at.loc[high, "acc_object"],
+                "digit rise": at.loc[high, "acc_digit"] - at.loc[low, "acc_digit"],
+                "loss drop": at.loc[low, "final_loss"] - at.loc[high, "final_loss"],
+            }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("epochs")
+
+
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    study = scale_study(frame)
+    scaled = len(study) > 1
+    fig, axes = plt.subplots(1, 3 if scaled else 2, figsize=(16 if scaled else 11, 4))
+    if scaled:
+        for column, style in zip(study.columns, ("-", "--", ":")):
+            axes[2].plot(study.index, study[column], style, marker="o", label=column)
+        axes[2].axhline(CHANGE_MARGIN, color="0.5", ls=":", label=f"margin {CHANGE_MARGIN} (accuracies)")
+        axes[2].axhline(0, color="0.3", lw=0.8)
+        axes[2].set_xlabel("training epochs")
+        axes[2].set_title(f"SimCLR, N={frame['data.n_unique'].min()} -> {frame['data.n_unique'].max()}")
+        axes[2].grid(alpha=0.3)
+        axes[2].legend(fontsize=8)
     for ax, (metric, chance, title) in zip(axes, PANELS):
         lines = curves(frame, metric)
         draw_floors(ax, frame, metric, "data.n_unique")
@@ -48,7 +90,7 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
         ax.axhline(frame[chance].iloc[0], color="0.5", ls=":", label="chance")
         ax.set_xscale("log")
         ax.set_xlabel("unique digits in the training pool (N)")
-        ax.set_title(f"linear probe: {title}")
+        ax.set_title(f"linear probe: {title}" + (f" ({int(frame['optim.epochs'].max())} epochs)" if scaled else ""))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy")
@@ -61,16 +103,22 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
 
 
 def claim_check(frame: pd.DataFrame) -> ClaimCheck:
-    """Gates: supervised reads the object at the smallest N, SimCLR's object accuracy there beats both
+    """Judged at the longest training of the grid (shorter ones give the ``scale:`` numbers).
+    Gates: supervised reads the object at the smallest N, SimCLR's object accuracy there beats both
     floors, and SimCLR's final loss at the largest N is clearly below the smallest N's (the digit was used).
     Claim: SimCLR's object accuracy falls and its digit accuracy rises by more than the change margin, and
     supervised object accuracy changes less than SimCLR's."""
+    numbers = {
+        f"scale: {name} @ {int(epochs)} epochs": value
+        for epochs, row in scale_study(frame).iterrows()
+        for name, value in row.items()
+    }
+    frame = longest(frame)
     objects, digits = curves(frame, "acc_object"), curves(frame, "acc_digit")
     if "simclr" not in objects or "supervised" not in objects or len(objects["simclr"]) < 2:
-        return ClaimCheck(CLAIM, {}, None, "needs SimCLR and supervised runs at two or more N")
+        return ClaimCheck(CLAIM, numbers, None, "needs SimCLR and supervised runs at two or more N")
     simclr_object, simclr_digit, supervised_object = objects["simclr"], digits["simclr"], objects["supervised"]
     low, high = simclr_object.index.min(), simclr_object.index.max()
-    numbers = {}
     for n in simclr_object.index:
         numbers[f"SimCLR object acc @ N={n}"] = simclr_object[n]
         numbers[f"SimCLR digit acc @ N={n}"] = simclr_digit[n]

@@ -2,15 +2,20 @@
 Sec. 3 discussion of easy features): without colour distortion, two crops of one image share their colour
 histogram, so SimCLR can match views by colour alone and learns little else.
 
-SimCLR on natural images (the offline photographs by default, a folder or CIFAR-10 for users) at colour
-distortion strengths {0, 0.25, 0.5, 1.0}, with colour jitter only (``augment.gray_prob=0``) or jitter plus
-random grayscale (p = 0.2); linear probe on the object class. Each run also measures the shortcut
-directly: the top-1 accuracy with which a crop's colour histogram finds another crop of the same image
-among ``eval`` test images under that run's augmentation (``hist_retrieval``), and saves the histograms of
-a few crops of two images for the figure.
+Data: MNIST digits (or Fashion-MNIST items) in a random foreground and background colour fixed per image
+(``data.instance_colors``, ``datasets/instance_colors.py``): colour is an instance cue and carries nothing of
+the class, as RandBit's bits. The photographs (``data.images=photos``; a folder or CIFAR-10 for users) are
+the second option, where colour is also the class cue ("which photograph"), so distortion that removes the
+shortcut removes class signal too. SimCLR at colour distortion strengths {0, 0.25, 0.5, 1.0}, with colour
+jitter only (``augment.gray_prob=0``) or jitter plus random grayscale (p = 0.2); linear probe on the class.
+Each run also measures the shortcut directly: the top-1 accuracy with which a crop's colour histogram finds
+another crop of the same image among ``eval`` test images under that run's augmentation
+(``hist_retrieval``), and saves the histograms of a few crops of two images for the figure.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import torch
 
@@ -18,18 +23,59 @@ from analysis import color_distortion as analysis
 from analysis.color_histograms import histograms, retrieval_accuracy
 from analysis.tables import save_arrays
 from datasets import ImageSplit
-from experiments.image_data import ImageRun, data_source, load_splits, run_on_images
-from experiments.scales import FLOORS, QUICK_RESNET, SMOKE_RESNET
+from datasets.instance_colors import colorize
+from datasets.sources import FASHION_MNIST
+from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun, load_split, load_splits, run_on_images
+from experiments.scales import FLOORS, QUICK_RESNET
 from experiments.spec import Experiment, Preset, RunContext, RunOutcome
 from training.augment import augment
 from training.device import device_generator
+from training.rules import OneOf, setting
+
+GRAYSCALE_SOURCES = (MNIST, FASHION_MNIST)
+
+
+@dataclass(frozen=True)
+class ColorDistortionData(ImageData):
+    """``ImageData`` plus ``instance_colors``: each grayscale image in its own random colour pair."""
+
+    images: str = setting(MNIST, OneOf(IMAGE_SOURCES, prefixes=("folder:",)))
+    instance_colors: bool = True
+
+    def cross_problem(self) -> str | None:
+        if self.instance_colors and self.images not in GRAYSCALE_SOURCES:
+            return (
+                f"data.instance_colors=true colours grayscale images; data.images={self.images} has its own colours: "
+                f"use data.images={' or '.join(GRAYSCALE_SOURCES)}, or data.instance_colors=false"
+            )
+        return super().cross_problem()
+
+
+@dataclass(frozen=True)
+class ColorDistortionRun(ImageRun):
+    data: ColorDistortionData = field(default_factory=ColorDistortionData)
+
+
+def colored_splits(config: ColorDistortionRun, data_root: str | None) -> tuple[ImageSplit, ImageSplit]:
+    """The run's (train, test) splits, each image in its own colour pair when ``data.instance_colors``
+    (train and test draw different pairs)."""
+    splits = load_splits(config, data_root)
+    if not config.data.instance_colors:
+        return splits
+    return tuple(colorize(split, 2 * config.seed + k) for k, split in enumerate(splits))
+
+
+def data_source(config: ColorDistortionRun, data_root: str | None) -> str:
+    source = load_split(config.data, True, config.seed, data_root).source
+    return f"{source}+instance-colors" if config.data.instance_colors else source
+
 
 N_RETRIEVAL = 500  # test crops for the histogram retrieval (chance 1/500)
 N_SHOWN_CROPS = 4  # crops per image in the histogram figure
-SHOWN_CLASSES = (1, 2)  # of the offline photographs: the cat and the coffee cup
+SHOWN_CLASSES = (1, 2)  # digits 1 and 2; of the offline photographs, the cat and the coffee cup
 
 
-def shortcut(config: ImageRun, test: ImageSplit) -> tuple[float, dict]:
+def shortcut(config: ColorDistortionRun, test: ImageSplit) -> tuple[float, dict]:
     """The run's augmentation applied twice to test crops: histogram retrieval accuracy, and the histograms
     of ``N_SHOWN_CROPS`` views of the first image of two classes."""
     generator = device_generator(config.seed + 7, torch.device("cpu"))
@@ -43,8 +89,8 @@ def shortcut(config: ImageRun, test: ImageSplit) -> tuple[float, dict]:
     return retrieval_accuracy(first, second), arrays
 
 
-def run(config: ImageRun, context: RunContext) -> RunOutcome:
-    splits = load_splits(config, context.data_root)
+def run(config: ColorDistortionRun, context: RunContext) -> RunOutcome:
+    splits = colored_splits(config, context.data_root)
     outcome = run_on_images(config, context, splits)
     accuracy, arrays = shortcut(config, splits[1])
     outcome.metrics["hist_retrieval"] = accuracy
@@ -56,15 +102,58 @@ def run(config: ImageRun, context: RunContext) -> RunOutcome:
 
 STRENGTHS = (0.0, 0.25, 0.5, 1.0)
 GRAYSCALE = ({"augment.gray_prob": 0.0}, {"augment.gray_prob": 0.2})
-_PHOTOS = {"data.images": "photos", "data.image_size": 64, "augment.crop_min_scale": 0.2, "augment.color_prob": 0.8}
+# MNIST in instance colours with the RandBit notebook's ConvN; crops keep half the area or more, as RandBit's,
+# so that a view keeps the digit's strokes (the class) while its colours stay the image's.
+_COLORED = {
+    "data.images": MNIST,
+    "data.instance_colors": True,
+    "model.encoder": "convn",
+    "model.head_hidden": 256,
+    "model.head_out": 64,
+    "augment.crop_min_scale": 0.5,
+    "augment.color_prob": 0.8,
+    "optim.lr": 1e-3,
+    "loss.temperature": 0.2,
+    "eval.probe_epochs": 30,
+}
+_PHOTOS = {  # the second data set option: the ten photographs, where colour is also the class cue
+    "data.images": "photos",
+    "data.instance_colors": False,
+    "data.image_size": 64,
+    "augment.crop_min_scale": 0.2,
+    "augment.color_prob": 0.8,
+}
+SEEDS = (0, 1, 2)
+SWEEP = {"augment.color_strength": STRENGTHS, "method.name": ("simclr", *FLOORS)}
 PRESETS = {
     "smoke": Preset(
-        base={**_PHOTOS, **SMOKE_RESNET, "data.image_size": 32, "data.n_train": 160, "data.n_test": 100},
+        base={
+            **_COLORED,
+            "data.n_train": 256,
+            "data.n_test": 128,
+            "optim.epochs": 1,
+            "optim.batch_size": 64,
+            "eval.probe_epochs": 3,
+        },
         sweep={"augment.color_strength": (0.0, 1.0)},
         variants=GRAYSCALE,
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
+        base={**_COLORED, "data.n_train": 10000, "data.n_test": 5000, "optim.epochs": 8, "optim.batch_size": 256},
+        sweep={**SWEEP, "seed": SEEDS},
+        variants=GRAYSCALE,
+        note="2-core CPU: MNIST in instance colours, ConvN, 10k images, 8 epochs, 3 seeds; 21 SimCLR runs (strength 0 "
+        "is one run for both variants) and the two floors (about 7 min idle)",
+    ),
+    "cpu": Preset(
+        base={**_COLORED, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10, "optim.batch_size": 256},
+        sweep={**SWEEP, "seed": SEEDS},
+        variants=GRAYSCALE,
+        note="2-core CPU: 30k MNIST images in instance colours, ConvN, 10 epochs, 3 seeds; 21 SimCLR runs and the "
+        "two floors (about 25 min idle)",
+    ),
+    "photos": Preset(
         base={
             **_PHOTOS,
             **QUICK_RESNET,
@@ -73,15 +162,16 @@ PRESETS = {
             "optim.epochs": 5,
             "loss.temperature": 0.2,
         },
-        sweep={"augment.color_strength": STRENGTHS, "method.name": ("simclr", *FLOORS)},
+        sweep=SWEEP,
         variants=GRAYSCALE,
-        note="2-core CPU: the ten offline photographs as classes, 64 px crops, ResNet-18 width 8 with a stride-2 "
-        "stem, 4k crops, 5 epochs; 7 runs (strength 0 is one run for both variants)",
+        note="2-core CPU: the ten offline photographs as classes (colour is the class cue too), 64 px crops, "
+        "ResNet-18 width 8 with a stride-2 stem, 4k crops, 5 epochs",
     ),
     "paper": Preset(
         base={
             "optim.precision": "auto",
             "data.images": "cifar10",
+            "data.instance_colors": False,
             "data.image_size": 32,
             "model.encoder": "resnet18",
             "model.width": 64,
@@ -105,7 +195,7 @@ PRESETS = {
 EXPERIMENT = Experiment(
     name="color_distortion",
     figure_title="Beyond the paper: colour distortion and the colour-histogram shortcut (SimCLR Fig. 5-6)",
-    config_cls=ImageRun,
+    config_cls=ColorDistortionRun,
     presets=PRESETS,
     run=run,
     data_source=data_source,

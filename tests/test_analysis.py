@@ -260,3 +260,16 @@ def test_randbit_methods_claim_needs_collapse_and_a_robust_autoencoder():
     nothing_learned = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.15, 0.1)}))
     assert nothing_learned.verdict == "INCONCLUSIVE"
     assert [g.name for g in nothing_learned.failed_gates] == ["autoencoder acc @ 0 bits - chance"]
+
+
+def test_digit_on_image_is_judged_at_the_longest_training_and_shorter_ones_are_the_scale_study():
+    short = _digit_on_image_frame([0.8, 0.79], [0.2, 0.21], [0.9, 0.9]).assign(optim_epochs=4)
+    long = _digit_on_image_frame([0.8, 0.5], [0.2, 0.9], [0.9, 0.88]).assign(optim_epochs=16)
+    frame = pd.concat([short, long]).rename(columns={"optim_epochs": "optim.epochs"})
+    frame["final_loss"] = [3.3, 3.3, 0.1, 0.1, None] + [3.0, 2.5, 0.1, 0.1, None]
+    frame.loc[frame["method.name"] == "random", "optim.epochs"] = None  # the floors do not train
+    check = digit_on_image.claim_check(frame)
+    assert check.verdict == "SUPPORTED" and check.numbers["SimCLR object drop"] == pytest.approx(0.3)
+    assert check.numbers["scale: object drop @ 4 epochs"] == pytest.approx(0.01)
+    assert check.numbers["scale: digit rise @ 16 epochs"] == pytest.approx(0.7)
+    assert check.numbers["scale: loss drop @ 16 epochs"] == pytest.approx(0.5)

@@ -1,4 +1,4 @@
-"""color_distortion: colour histograms, the retrieval measure of the shortcut, and the claim check."""
+"""color_distortion: instance colours, colour histograms, the retrieval measure of the shortcut, and the claim check."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
+import run_experiment
 from analysis.color_distortion import claim_check
 from analysis.color_histograms import histograms, retrieval_accuracy
+from datasets import ImageSplit, InvalidParameterError
+from datasets.instance_colors import colorize, instance_colors
 from training.augment import AugmentConfig, augment
 
 
@@ -64,3 +67,38 @@ def test_the_one_undistorted_run_is_the_strength_0_point_of_both_variants():
     check = claim_check(frame)
     assert check.numbers["jitter only acc @ strength 0"] == check.numbers["jitter + grayscale acc @ strength 0"] == 0.4
     assert check.numbers["jitter only acc @ strength 1"] == 0.3 and check.supported is False
+
+
+def _digits(n: int = 6) -> ImageSplit:
+    ink = torch.zeros(n, 1, 8, 8)
+    ink[:, :, 2:6, 3:5] = 1.0
+    return ImageSplit(ink, torch.arange(n) % 3, "toy", ("a", "b", "c"))
+
+
+def test_instance_colours_paint_ink_and_background_one_colour_pair_per_image():
+    split = _digits()
+    colored = colorize(split, seed=3)
+    foreground, background = instance_colors(len(split), seed=3)
+    assert colored.images.shape == (6, 3, 8, 8) and torch.equal(colored.labels, split.labels)
+    assert torch.allclose(colored.images[:, :, 3, 3], foreground) and torch.allclose(
+        colored.images[:, :, 0, 0], background
+    )
+    assert torch.equal(colorize(split, seed=3).images, colored.images)  # same seed, same bytes
+    assert not torch.equal(colorize(split, seed=4).images, colored.images)
+    with pytest.raises(InvalidParameterError, match=r"need grayscale images; toy\+instance-colors has 3 channels"):
+        colorize(colored, seed=0)
+
+
+def test_instance_colours_give_crops_a_histogram_that_finds_their_image():
+    split = colorize(_digits(40), seed=0)
+    g = torch.Generator().manual_seed(0)
+    crop_only = AugmentConfig(color_strength=0.0, crop_min_scale=0.5)
+    assert retrieval_accuracy(*(histograms(augment(split.images, crop_only, g)) for _ in range(2))) > 0.9
+
+
+def test_instance_colours_on_a_source_with_its_own_colours_is_a_one_line_error(tmp_path, capsys):
+    args = ["color_distortion", "--preset", "smoke", "--set", "data.images=photos", "--out", str(tmp_path)]
+    assert run_experiment.main(args) == 2
+    err = capsys.readouterr().err
+    assert "data.instance_colors=true colours grayscale images; data.images=photos has its own colours" in err
+    assert err.count("\n") == 1 and not any(tmp_path.iterdir())

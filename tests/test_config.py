@@ -93,7 +93,7 @@ def no_data_loading(monkeypatch):
         (["multidigit_count", "--set", "data.digit_size=100"], "data.digit_size=100 must be <= data.canvas_size=56"),
         (
             ["digit_on_image", "--set", "data.digit_size=28"],
-            "data.digit_size=28 does not fit the 3 x 3 digit pattern on a 64 px image",
+            "data.digit_size=28 does not fit the 3 x 3 digit pattern on a 56 px image",
         ),
         (
             ["digit_on_image", "--set", "data.n_unique=1,70000"],
@@ -196,7 +196,7 @@ def test_values_that_switch_fields_off_make_runs_differing_only_there_one_run(tm
     # Without colour distortion there is no grayscale either: the two grayscale variants share the strength-0 run.
     grid = build_grid(EXPERIMENTS["color_distortion"], "quick", {})
     undistorted = [run for run in grid if run.config.augment.color_strength == 0]
-    assert len(undistorted) == 1 and len(grid) == 7 + 2  # 7 SimCLR runs; the floors read no augmentation: one run each
+    assert len(undistorted) == 3 and len(grid) == 3 * (7 + 2)  # per seed: 7 SimCLR runs, one run of each floor
     assert "gray_prob" not in read_view(undistorted[0].config)["augment"]
     args = ["randbit", "--preset", "smoke", "--set", "augment.gray_prob=0.5", "--out", str(tmp_path)]
     assert run_experiment.main(args) == 2

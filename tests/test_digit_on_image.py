@@ -96,7 +96,7 @@ def test_a_folder_without_images_is_one_line_error_before_any_run(layout, messag
 
 
 def test_a_pool_larger_than_the_mnist_split_is_refused_naming_both(tmp_path):
-    config = compose(digit_on_image.DigitOnImageRun, {"data.n_unique": 5000})
+    config = compose(digit_on_image.DigitOnImageRun, {"data.images": "photos", "data.n_unique": 5000})
     too_large = pytest.raises(InvalidParameterError, match="data.n_unique=5000 is larger than the digit pool")
     with pytest.warns(UserWarning, match="offline fallback"), too_large:  # an empty root: the shipped 4k digits
         digit_on_image.data_source(config, str(tmp_path))
