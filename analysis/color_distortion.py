@@ -21,7 +21,7 @@ from analysis.plotting import draw_floors, save_figure
 CROPS_FILE = "crops.npz"
 CLAIM = (
     "Without colour distortion, crops of one image share their colour histogram, so contrastive learning can "
-    "match views by colour alone: crop histograms identify their image, and linear accuracy on the object "
+    "match views by colour alone: crop histograms identify their image, and linear accuracy on the "
     "class is lower than with colour distortion."
 )
 MARGIN = 0.05  # accuracy difference that counts (2,000 test crops: a binomial sigma of about 0.011)

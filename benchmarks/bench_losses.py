@@ -45,8 +45,8 @@ def loss_only() -> None:
 
 def training_step() -> None:
     """One optimizer step of SimCLR (ConvN, head 256-64, 28 px, batch 256) with each loss."""
-    from experiments.config import compose
     from experiments.generalized_losses import QUICK_MNIST, TUNED, GeneralizedLossesRun
+    from sweeps.config import compose
     from training.augment import augment
     from training.encoders import build_encoder
     from training.methods import METHODS

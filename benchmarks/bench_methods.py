@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.config import RunConfig  # noqa: E402
+from sweeps.config import RunConfig  # noqa: E402
 from training.augment import AugmentConfig, augment  # noqa: E402
 from training.config import LossConfig, MethodConfig, ModelConfig  # noqa: E402
 from training.encoders import build_encoder  # noqa: E402

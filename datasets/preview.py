@@ -12,11 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from datasets.digit_on_image import make_digit_on_image  # noqa: E402
+from datasets.instance_colors import colorize  # noqa: E402
 from datasets.labelled import LabelledImages  # noqa: E402
 from datasets.multidigit import make_multidigit  # noqa: E402
 from datasets.multidigit_size import make_two_digit_sizes  # noqa: E402
 from datasets.randbit import make_randbit  # noqa: E402
-from datasets.sources import load_mnist, load_natural_images  # noqa: E402
+from datasets.sources import ImageSplit, load_mnist, load_natural_images  # noqa: E402
 
 N_SHOWN = 8
 
@@ -53,6 +54,24 @@ def _digit_on_image(data_root: str | None) -> tuple[torch.Tensor, list[str], str
     return data.images[:N_SHOWN], titles[:N_SHOWN], f"DigitOnImage (224 px, N=1000 digits); {data.source}"
 
 
+def _digit_on_fashion(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:
+    digits, _ = load_mnist(data_root)
+    items = load_natural_images("fashion_mnist", True, 56, data_root)
+    items = ImageSplit(items.images[:N_SHOWN], items.labels[:N_SHOWN], items.source, items.class_names)
+    data = make_digit_on_image(items, digits, n_unique=60000, digit_size=14)
+    names = items.class_names
+    titles = [f"{names[o]} / {d}" for o, d in zip(data.targets["object"].tolist(), data.targets["digit"].tolist())]
+    return data.images, titles, f"DigitOnImage on Fashion-MNIST (56 px, 14 px digits, N=60k); {data.source}"
+
+
+def _instance_colors(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:
+    digits, _ = load_mnist(data_root)
+    first = ImageSplit(digits.images[:N_SHOWN], digits.labels[:N_SHOWN], digits.source, digits.class_names)
+    colored = colorize(first, seed=0)
+    titles = [f"digit {d}" for d in colored.labels.tolist()]
+    return colored.images, titles, f"MNIST in instance colours (one colour pair per image); {colored.source}"
+
+
 def _randbit(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:
     digits, _ = load_mnist(data_root)
     base = LabelledImages(digits.images[:N_SHOWN], {"digit": digits.labels[:N_SHOWN]}, digits.source)
@@ -71,6 +90,8 @@ PREVIEWS: dict[str, Callable[[str | None], tuple[torch.Tensor, list[str], str]]]
     "multidigit_in_grid": _multidigit("in_grid"),
     "multidigit_size": _multidigit_size,
     "digit_on_image": _digit_on_image,
+    "digit_on_fashion": _digit_on_fashion,
+    "instance_colors": _instance_colors,
     "randbit": _randbit,
 }
 

@@ -13,7 +13,7 @@ from analysis import batch_size as analysis
 from experiments.generalized_losses import HEAD_DEPTHS, PAPER_CIFAR, QUICK_MNIST, GeneralizedLossesRun
 from experiments.image_data import data_source, run_on_images
 from experiments.scales import FLOORS
-from experiments.spec import Experiment, Preset
+from sweeps.spec import Experiment, Preset
 
 _NT_XENT = {"loss.name": "nt_xent", "loss.temperature": 0.2, "optim.lr_scaling": "sqrt"}
 

@@ -27,7 +27,7 @@ from datasets.instance_colors import colorize
 from datasets.sources import FASHION_MNIST
 from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun, load_split, load_splits, run_on_images
 from experiments.scales import FLOORS, QUICK_RESNET
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.augment import augment
 from training.device import device_generator
 from training.rules import OneOf, setting
@@ -124,6 +124,7 @@ _PHOTOS = {  # the second data set option: the ten photographs, where colour is 
     "augment.color_prob": 0.8,
 }
 SEEDS = (0, 1, 2)
+COLORED_QUICK = {**_COLORED, "data.n_train": 10000, "data.n_test": 5000, "optim.epochs": 8, "optim.batch_size": 256}
 SWEEP = {"augment.color_strength": STRENGTHS, "method.name": ("simclr", *FLOORS)}
 PRESETS = {
     "smoke": Preset(
@@ -140,18 +141,17 @@ PRESETS = {
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
-        base={**_COLORED, "data.n_train": 10000, "data.n_test": 5000, "optim.epochs": 8, "optim.batch_size": 256},
+        base=COLORED_QUICK,
         sweep={**SWEEP, "seed": SEEDS},
         variants=GRAYSCALE,
         note="2-core CPU: MNIST in instance colours, ConvN, 10k images, 8 epochs, 3 seeds; 21 SimCLR runs (strength 0 "
         "is one run for both variants) and the two floors (about 7 min idle)",
     ),
     "cpu": Preset(
-        base={**_COLORED, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10, "optim.batch_size": 256},
+        base={**COLORED_QUICK, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10},
         sweep={**SWEEP, "seed": SEEDS},
         variants=GRAYSCALE,
-        note="2-core CPU: 30k MNIST images in instance colours, ConvN, 10 epochs, 3 seeds; 21 SimCLR runs and the "
-        "two floors (about 25 min idle)",
+        note="2-core CPU: quick on 30k images for 10 epochs, 3 seeds (about 25 min idle)",
     ),
     "photos": Preset(
         base={

@@ -14,12 +14,12 @@ from analysis.claims import ClaimCheck
 from analysis.report import build_report
 from analysis.reproduction_report import comparison, data_sources, write_report
 from datasets import InvalidParameterError, resolve_data_root
-from experiments.config import run_id, to_yaml
-from experiments.grid import GridRun, build_grid, parse_overrides
-from experiments.launch import Launch, describe, pending, run_planned, start_processes, submit, wait
 from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
-from experiments.spec import ConfigError, Experiment, PlannedRun, RunContext
-from experiments.store import collect
+from sweeps.config import run_id, to_yaml
+from sweeps.grid import GridRun, build_grid, parse_overrides
+from sweeps.launch import Launch, describe, pending, run_planned, start_processes, submit, wait
+from sweeps.spec import ConfigError, Experiment, PlannedRun, RunContext
+from sweeps.store import collect
 from training.atomic import DiskFullError
 from training.device import memory_format_problem, resolve_device, resolve_precision
 from training.distributed import is_main, launched_by_torchrun
@@ -96,9 +96,15 @@ def _launch(args: argparse.Namespace) -> Launch:
     """The launcher options, checked; ``torchrun`` when torchrun started this process."""
     launcher = "torchrun" if args.launcher == "none" and launched_by_torchrun() else args.launcher
     launch = Launch(
-        launcher, args.partition, args.gpus_per_job, args.cpus_per_job, args.time_min, args.parallel, args.dry_run,
-        args.wait,
-    )  # fmt: skip
+        launcher=launcher,
+        partition=args.partition,
+        gpus=args.gpus_per_job,
+        cpus=args.cpus_per_job,
+        time_min=args.time_min,
+        parallel=args.parallel,
+        dry_run=args.dry_run,
+        wait=args.wait,
+    )
     if problem := launch.problem():
         raise ConfigError(problem)
     return launch
@@ -164,7 +170,14 @@ def run(args: argparse.Namespace) -> int:
         if launch.submits and not args.plot_only:
             todo = pending(planned, runs_dir, experiment.name)
             jobs = submit(
-                launch, experiment.name, args.preset, todo, preset_dir, data_root, args.device, args.keep_encoders
+                launch,
+                experiment,
+                args.preset,
+                todo,
+                preset_dir=preset_dir,
+                data_root=data_root,
+                device_name=args.device,
+                keep_encoders=args.keep_encoders,
             )
             if launch.launcher == "slurm" and not args.wait:
                 report = f"run_experiment.py {experiment.name} --preset {args.preset} --out {args.out} --plot-only"
@@ -174,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         elif not args.plot_only:
             progress = not args.no_progress and is_main()
             context = RunContext(device, data_root, progress=progress, take_over_locks=args.take_over_locks)
-            run_planned(experiment.name, args.preset, planned, runs_dir, context, args.keep_encoders)
+            run_planned(
+                experiment, args.preset, planned, runs_dir=runs_dir, context=context, keep_encoders=args.keep_encoders
+            )
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {runs_dir}; run the same command again to resume")
         return 130

@@ -28,7 +28,7 @@ from datasets.digit_on_image import DigitOverlay, largest_digit
 from datasets.sources import FASHION_MNIST, PHOTOS, TORCHVISION_SOURCES
 from experiments.image_data import ImageData, ImageRun, load_split
 from experiments.scales import FLOOR_VARIANTS, QUICK_RESNET, SMOKE_RESNET
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
 from training.pretrain import pretrain

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from analysis import generalized_losses as analysis
 from experiments.image_data import ImageData, ImageRun, data_source, run_on_images
 from experiments.scales import FLOOR_VARIANTS
-from experiments.spec import Experiment, Preset
 from losses import nt_xent_balance
+from sweeps.spec import Experiment, Preset
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import torch
 
 from datasets import ImageSplit, load_mnist, load_natural_images
 from datasets.sources import FASHION_MNIST, MNIST_FULL, PHOTOS, TORCHVISION_SOURCES
-from experiments.config import RunConfig
-from experiments.spec import RunContext, RunOutcome
+from sweeps.config import RunConfig
+from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
 from training.pretrain import pretrain

@@ -29,7 +29,7 @@ from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_obje
 from datasets.sources import PHOTOS, TORCHVISION_SOURCES, photographs
 from experiments.image_data import ImageData, ImageRun, load_split
 from experiments.scales import QUICK_RESNET, SMOKE_RESNET
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.encoder_files import WEIGHTS_PREFIXES, EncoderWeightsError, load_weights
 from training.features import BLOCKS, block_feature_maps, pixel_maps

@@ -17,10 +17,10 @@ from analysis import multidigit_count as analysis
 from datasets import load_mnist, make_multidigit
 from datasets.multidigit import PLACEMENTS, grid_cells
 from datasets.sources import ImageSplit
-from experiments.config import RunConfig
 from experiments.digit_probe import single_digit_probe
 from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.config import RunConfig
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
 from training.pretrain import pretrain

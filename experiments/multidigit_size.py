@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from analysis import multidigit_size as analysis
 from datasets import load_mnist, make_two_digit_sizes
-from experiments.config import RunConfig
 from experiments.digit_probe import single_digit_probe
 from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.config import RunConfig
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import evaluate
 from training.pretrain import pretrain

@@ -23,7 +23,7 @@ from datasets import ImageSplit, LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
 from experiments.image_data import ImageData, ImageRun, data_source, load_splits, pretrain_then_probe
 from experiments.scales import FLOORS
-from experiments.spec import Experiment, Preset, RunContext, RunOutcome
+from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.rules import Interval, OneOf, setting
 

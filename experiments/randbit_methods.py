@@ -17,7 +17,7 @@ from __future__ import annotations
 from analysis import randbit_methods as analysis
 from experiments import randbit
 from experiments.scales import FLOOR_VARIANTS
-from experiments.spec import Experiment, Preset
+from sweeps.spec import Experiment, Preset
 
 METHODS = ("simclr", "byol", "moco", "autoencoder", "supervised")
 IFM_EPSILONS = (0.1, 0.5)  # SimCLR + implicit feature modification (loss.ifm_weight = 1)

@@ -14,7 +14,7 @@ from experiments import (
     randbit,
     randbit_methods,
 )
-from experiments.spec import ConfigError, Experiment
+from sweeps.spec import ConfigError, Experiment
 
 # Every figure of the paper by content, then the suite's own additions; the ones without a module yet are
 # listed as planned.

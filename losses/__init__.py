@@ -2,12 +2,13 @@
 
 from losses.alignment import alignment_loss
 from losses.contrastive import cross_view_nt_xent, logsumexp_term, nt_xent
-from losses.generalized import LOSS_NAMES, ContrastiveLoss, LossTerms, build_loss, nt_xent_balance
+from losses.generalized import LOSS_NAMES, LOSS_PARAMETERS, ContrastiveLoss, LossTerms, build_loss, nt_xent_balance
 from losses.priors import PRIORS, sample_prior
 from losses.swd import random_directions, random_orthogonal, sliced_wasserstein, swd_to_prior
 
 __all__ = [
     "LOSS_NAMES",
+    "LOSS_PARAMETERS",
     "PRIORS",
     "ContrastiveLoss",
     "LossTerms",

@@ -31,7 +31,19 @@ from losses.distributed import gather_rows
 from losses.precision import at_least_fp32
 from losses.swd import swd_to_prior
 
-LOSS_NAMES = ("nt_xent", "nt_xent_cross_view", "decoupled_nt_xent", "swd_hypersphere", "swd_hypercube", "swd_normal")
+# Each loss and the options it reads besides its name (the run config's ``loss`` section passes exactly these;
+# ``ContrastiveLoss`` takes them as keyword arguments). A new loss: a row here and its branch below.
+_NT_XENT = ("temperature", "scaling")
+_SWD = ("lam", "scaling")
+LOSS_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "nt_xent": (*_NT_XENT, "ifm_epsilon", "ifm_weight"),
+    "nt_xent_cross_view": _NT_XENT,
+    "decoupled_nt_xent": ("temperature", "lam", "scaling"),
+    "swd_hypersphere": _SWD,
+    "swd_hypercube": _SWD,
+    "swd_normal": _SWD,
+}
+LOSS_NAMES = tuple(LOSS_PARAMETERS)
 _SWD_PRIORS = {"swd_hypersphere": "hypersphere", "swd_hypercube": "hypercube", "swd_normal": "normal"}
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from experiments.config import RunConfig, run_id
-from experiments.runner import run_sweep
-from experiments.spec import PlannedRun, RunOutcome
+from sweeps.config import RunConfig, run_id
+from sweeps.runner import run_sweep
+from sweeps.spec import PlannedRun, RunOutcome
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 import run_experiment
-from experiments.config import compose, read_view
-from experiments.grid import build_grid, parse_overrides
 from experiments.multidigit_size import MultiDigitSizeRun
 from experiments.registry import EXPERIMENTS
-from experiments.spec import ConfigError
+from sweeps.config import compose, read_view
+from sweeps.grid import build_grid, parse_overrides
+from sweeps.spec import ConfigError
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import run_experiment
 from datasets import InvalidParameterError, load_natural_images
 from datasets.digit_on_image import DigitOverlay, copy_corners
 from experiments import digit_on_image
-from experiments.config import compose
+from sweeps.config import compose
 from training.config import EvalConfig
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate

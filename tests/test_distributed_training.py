@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from experiments.config import RunConfig
+from sweeps.config import RunConfig
 from tests._distributed_worker import train_steps
 from training.augment import AugmentConfig
 from training.config import LossConfig, MethodConfig, ModelConfig

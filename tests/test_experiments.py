@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 import run_experiment
-from experiments.config import canonical, compose, run_id
-from experiments.grid import build_grid
 from experiments.randbit import RandBitData, RandBitRun
 from experiments.registry import EXPERIMENTS
-from experiments.runner import run_sweep
-from experiments.spec import PlannedRun, RunOutcome
-from experiments.store import collect
+from sweeps.config import canonical, compose, run_id
+from sweeps.grid import build_grid
+from sweeps.runner import run_sweep
+from sweeps.spec import PlannedRun, RunOutcome
+from sweeps.store import collect
 from tests._sweep_worker import fake_runs, record_names, sweep
 from training.device import resolve_device
 from training.loop import NonFiniteLossError
@@ -249,7 +249,7 @@ def test_stale_locks_are_taken_over_and_live_ones_respected(tmp_path):
     import subprocess
     import sys
 
-    from experiments.runner import _process_start, try_lock
+    from sweeps.runner import _process_start, try_lock
 
     host, me = socket.gethostname(), os.getpid()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -311,3 +311,12 @@ def test_the_readme_results_table_shows_the_committed_verdicts():
     assert set(rows) == set(EXPERIMENTS), "every registered experiment has a row in README.md's results table"
     for name, shown in rows.items():
         assert shown.strip() == verdict_line(RESULTS, name), f"README.md's {name} row: update it to the claim.json"
+
+
+def test_the_sweep_line_counts_runs_and_estimates_the_time_left_from_the_runs_trained():
+    from sweeps.runner import progress_line
+
+    assert progress_line(2, 10, [60.0, 120.0]) == "sweep: 2/10 runs done, at most about 12 min left (90 s a run so far)"
+    assert progress_line(9, 10, [30.0]) == "sweep: 9/10 runs done, at most about 30 s left (30 s a run so far)"
+    assert progress_line(10, 10, [30.0]) == "sweep: 10/10 runs done"
+    assert progress_line(3, 10, []) == "sweep: 3/10 runs done"  # nothing trained here yet: no estimate

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.runner import run_sweep
-from experiments.spec import PlannedRun, RunOutcome
-from experiments.store import collect
+from sweeps.runner import run_sweep
+from sweeps.spec import PlannedRun, RunOutcome
+from sweeps.store import collect
 from tests._sweep_worker import FakeConfig, fake_runs
 from training.atomic import DiskFullError, remove_stale_temporaries, replace_atomically
 from training.device import resolve_device

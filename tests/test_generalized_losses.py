@@ -11,9 +11,9 @@ import pytest
 from analysis import batch_size as batch_analysis
 from analysis import generalized_losses as loss_analysis
 from experiments import generalized_losses
-from experiments.grid import build_grid, parse_overrides
 from experiments.registry import EXPERIMENTS
 from experiments.scales import FLOORS
+from sweeps.grid import build_grid, parse_overrides
 from training.optim import OptimConfig
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

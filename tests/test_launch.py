@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import run_experiment
-from experiments import launch
+from sweeps import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 

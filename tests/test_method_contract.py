@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from experiments.config import RunConfig, flat_values
+from sweeps.config import RunConfig, flat_values
 from training.augment import AugmentConfig, augment
 from training.config import MethodConfig, ModelConfig
 from training.encoders import build_encoder

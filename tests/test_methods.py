@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from experiments.config import RunConfig
+from sweeps.config import RunConfig
 from training.augment import AugmentConfig
 from training.config import LossConfig, MethodConfig, ModelConfig
 from training.data import TrainImages
@@ -160,7 +160,7 @@ def test_a_short_run_lowers_the_loss_and_learns_above_chance(name, mnist):
 
 
 def test_method_keys_are_read_only_by_their_method():
-    from experiments.config import canonical, reads
+    from sweeps.config import canonical, reads
 
     byol = canonical(_settings("byol", ema=0.9, queue_size=7))
     assert byol.method.ema == 0.9 and byol.method.queue_size == 4096  # BYOL has no queue

@@ -13,10 +13,10 @@ from torch import nn
 
 from analysis import randbit as randbit_analysis
 from analysis import randbit_ablation
-from experiments.config import flat_values
-from experiments.grid import build_grid
 from experiments.randbit import NOTEBOOK_DIFFERENCES, PRESETS
 from experiments.registry import EXPERIMENTS
+from sweeps.config import flat_values
+from sweeps.grid import build_grid
 from training.augment import _tf_boxes, _torchvision_boxes
 from training.encoders import ConvN
 from training.initialization import configure
@@ -79,8 +79,8 @@ def test_keras_batchnorm_and_glorot_init():
 
 
 def test_unshuffled_order_and_the_notebooks_online_probe_change_training():
-    from experiments.config import compose
     from experiments.randbit import RandBitRun
+    from sweeps.config import compose
     from training.data import TrainImages
     from training.pretrain import pretrain
 

@@ -10,7 +10,7 @@ import torch
 import torchvision
 
 import training.loop
-from experiments.config import RunConfig
+from sweeps.config import RunConfig
 from training.augment import AugmentConfig, augment, color_distort, gaussian_blur
 from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages

@@ -1,4 +1,4 @@
-"""Behaviour versions (``experiments/versions.py``): a component's output on a fixed input may change only
+"""Behaviour versions (``sweeps/versions.py``): a component's output on a fixed input may change only
 together with its version, and a version bump changes the ids of exactly the runs that use the component.
 
 ``tests/behaviour_fingerprints.json`` holds, per component, the version and a few statistics of its output
@@ -20,11 +20,11 @@ import torch
 
 from datasets import LabelledImages, make_randbit, make_two_digit_sizes
 from datasets.sources import ImageSplit
-from experiments.config import compose, run_id
 from experiments.registry import get_experiment
-from experiments.versions import VERSIONS
 from losses import LOSS_NAMES
 from losses.generalized import build_loss
+from sweeps.config import compose, run_id
+from sweeps.versions import VERSIONS
 from training.augment import AugmentConfig, augment
 from training.evaluate import linear_probe
 
@@ -100,7 +100,7 @@ def test_output_changes_only_with_the_version(name):
     assert stored["version"] == version, f"{name} is at version {version}: re-record its fingerprint"
     assert PROBES[name]() == pytest.approx(stored["values"], rel=1e-4, abs=1e-6), (
         f"{name}'s output changed while its version stayed {version}: bump VERSIONS[{name!r}] in "
-        "experiments/versions.py (the runs that use it get new ids), then re-record"
+        "sweeps/versions.py (the runs that use it get new ids), then re-record"
     )
 
 

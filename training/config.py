@@ -2,7 +2,7 @@
 live beside the code that uses them, in ``training/augment.py`` and ``training/optim.py``).
 
 Each field carries its default and its allowed values (``training.rules``). Which fields apply to a run
-depends on its method (``Method.uses``) and, inside ``loss``, on the loss (``LOSS_USES``): a supervised run
+depends on its method (``Method.uses``) and, inside ``loss``, on the loss (``losses.LOSS_PARAMETERS``): a supervised run
 has no temperature, an SWD loss has no temperature, NT-Xent has no lambda.
 """
 
@@ -95,19 +95,6 @@ class LossConfig:
         return None
 
 
-# The loss fields each loss reads (``name`` always applies).
-_NT_XENT = ("temperature", "scaling")
-_SWD = ("lam", "scaling")
-LOSS_USES: dict[str, tuple[str, ...]] = {
-    "nt_xent": (*_NT_XENT, "ifm_epsilon", "ifm_weight"),
-    "nt_xent_cross_view": _NT_XENT,
-    "decoupled_nt_xent": ("temperature", "lam", "scaling"),
-    "swd_hypersphere": _SWD,
-    "swd_hypercube": _SWD,
-    "swd_normal": _SWD,
-}
-
-
 @dataclass(frozen=True)
 class EvalConfig:
     """Linear probes on frozen features: Adam with a cosine schedule for ``probe_epochs``."""
@@ -116,7 +103,7 @@ class EvalConfig:
 
 
 class TrainingSettings(Protocol):
-    """What the trainer reads of a run config (``experiments.config.RunConfig`` has all of it)."""
+    """What the trainer reads of a run config (``sweeps.config.RunConfig`` has all of it)."""
 
     model: ModelConfig
     method: MethodConfig

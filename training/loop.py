@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from losses.distributed import world_size
 from training.atomic import save_torch
 from training.augment import AugmentConfig, augment
+from training.config import MethodConfig
 from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
 from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
@@ -73,21 +74,22 @@ class _Learner(nn.Module):
 def train(
     method: Method,
     data: TrainImages,
+    *,
     targets: torch.Tensor | None,
     augment_config: AugmentConfig,
     optim: OptimConfig,
+    online_config: MethodConfig,
     seed: int,
     device: torch.device,
     online_labels: torch.Tensor | None = None,
     progress: bool = True,
     checkpoint: Path | None = None,
-    online_views: str = "all",
-    online_init: str = "torch",
 ) -> Trained:
     """Train ``method`` (in place) on ``data``; ``targets`` rows go to the method, ``online_labels`` (N,)
-    to a jointly trained linear classifier on the detached features (of every view, or of the ``first``),
-    initialized as PyTorch's ``nn.Linear`` (``online_init=torch``) or Glorot-uniform with a zero bias.
-    Batches drop the last incomplete one."""
+    to a jointly trained linear classifier on the detached features (of every view, or of the ``first``:
+    ``online_config.online_views``), initialized as PyTorch's ``nn.Linear`` (``online_init=torch``) or
+    Glorot-uniform with a zero bias. Batches drop the last incomplete one."""
+    online_views, online_init = online_config.online_views, online_config.online_init
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")

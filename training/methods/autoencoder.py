@@ -14,12 +14,16 @@ to the target.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.config import TrainingSettings
 from training.methods.base import ENCODER_KEYS, TRAINING_KEYS, Method, StepOutput, register
+
+if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
+    from training.config import TrainingSettings
 
 
 def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -13,12 +13,14 @@ method does not use to their defaults, so e.g. supervised runs are never repeate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 from torch import nn
 
-from training.config import TrainingSettings
+if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
+    from training.config import TrainingSettings
+
 
 TRAINER_SECTIONS = ("model", "method", "loss", "augment", "optim")  # what trains the encoder
 ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride", "model.init", "model.bn_momentum", "model.bn_eps")

@@ -9,15 +9,18 @@ network with momentum m = 1 - (1 - ema) * (cos(pi * progress) + 1) / 2, from ``m
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
+
+if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
+    from training.config import TrainingSettings
 
 
 def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -10,15 +10,19 @@ rank are enqueued in rank order, and BN is global (``training/distributed.py``) 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from losses.distributed import gather_rows
-from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
+
+if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
+    from training.config import TrainingSettings
 
 
 def moco_loss(queries: torch.Tensor, keys: torch.Tensor, queue: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from losses import build_loss
+from losses import LOSS_PARAMETERS, build_loss
 from losses.distributed import world_size
-from training.config import LOSS_USES, TrainingSettings
 from training.heads import projection_head
 from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+
+if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
+    from training.config import TrainingSettings
 
 
 @register
@@ -22,7 +26,7 @@ class SimCLR(Method):
         self.head = projection_head(
             encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out, model.head_bias
         )
-        options = {key: getattr(loss, key) for key in LOSS_USES[loss.name]}
+        options = {key: getattr(loss, key) for key in LOSS_PARAMETERS[loss.name]}
         self.loss_fn = build_loss(loss.name, gather=world_size() > 1, **options)  # torchrun: negatives of all ranks
 
     def step(self, views: list[torch.Tensor], targets: torch.Tensor | None, generator: torch.Generator) -> StepOutput:

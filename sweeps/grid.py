@@ -14,8 +14,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.config import canonical, compose, non_defaults, reads, unread_reason, validate
-from experiments.spec import ConfigError, Experiment
+from sweeps.config import canonical, compose, non_defaults, reads, unread_reason, validate
+from sweeps.spec import ConfigError, Experiment
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Life of a config, all before any data loads:
 * ``canonical``: the fields the run's method (or loss) does not read are reset to their defaults;
 * ``identity`` / ``run_id``: a hash of the fields that differ from the defaults, the data source, the
   experiment, ``SCHEMA`` and the behaviour versions of the components the run uses
-  (``experiments/versions.py``); a new field with a default never changes an existing id.
+  (``sweeps/versions.py``); a new field with a default never changes an existing id.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.spec import ConfigError
-from experiments.versions import VERSIONS
+from losses import LOSS_PARAMETERS
+from sweeps.spec import ConfigError
+from sweeps.versions import VERSIONS
 from training.augment import AugmentConfig
-from training.config import LOSS_USES, EvalConfig, LossConfig, MethodConfig, ModelConfig
+from training.config import EvalConfig, LossConfig, MethodConfig, ModelConfig
 from training.methods import METHODS, TRAINER_SECTIONS, uses_key
 from training.optim import OptimConfig
 from training.rules import Interval, field_problem, setting
 
-# Version of what a config means; bump it (and migrate the records, see experiments/migrate.py) when the
-# meaning of an existing field changes. Adding a field with a default needs no bump.
+# Version of what a config means; bump it when the meaning of an existing field changes (the records of the
+# old schema are then re-run, or rewritten by a one-off script). Adding a field with a default needs no bump.
 SCHEMA = 2
 
 
@@ -182,8 +183,8 @@ def unread_reason(config: Any, key: str) -> str | None:
     unread = getattr(getattr(config, section, None), "unread", None)
     if reason := (unread() if callable(unread) else {}).get(name):
         return reason
-    if section == "loss" and name != "name" and name not in LOSS_USES[config.loss.name]:
-        return f"loss.name={config.loss.name} reads only {', '.join(LOSS_USES[config.loss.name])}"
+    if section == "loss" and name != "name" and name not in LOSS_PARAMETERS[config.loss.name]:
+        return f"loss.name={config.loss.name} reads only {', '.join(LOSS_PARAMETERS[config.loss.name])}"
     return None
 
 
@@ -221,7 +222,7 @@ def non_defaults(config: Any) -> dict[str, Any]:
 
 
 def components(config: Any, experiment: str) -> list[str]:
-    """The components whose behaviour a run depends on (``experiments/versions.py``): its experiment's data,
+    """The components whose behaviour a run depends on (``sweeps/versions.py``): its experiment's data,
     its method, the linear probe, its loss where the method reads one, the augmentation where it trains."""
     used = [f"data:{experiment}", f"method:{config.method.name}", "probe"]
     used += [f"loss:{config.loss.name}"] if reads(config, "loss.name") else []
@@ -235,7 +236,7 @@ def versions(config: Any, experiment: str) -> dict[str, int]:
 
 def identity(config: Any, data_source: str, experiment: str) -> dict[str, Any]:
     """What a run's id hashes: the schema, experiment, data source, the non-default fields and the behaviour
-    versions above 1 of the components it uses (``experiments/versions.py``; absent while all are 1, so
+    versions above 1 of the components it uses (``sweeps/versions.py``; absent while all are 1, so
     older records keep their ids)."""
     found = {"schema": SCHEMA, "experiment": experiment, "data_source": data_source, "config": non_defaults(config)}
     return found | ({"versions": used} if (used := versions(config, experiment)) else {})

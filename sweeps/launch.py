@@ -2,7 +2,7 @@
 processes (``torchrun``); or as submitit jobs, one per pending run, on a Slurm cluster (``slurm``) or as
 local subprocesses (``local``, the same path without a cluster).
 
-Every path ends in ``run_planned``, which hands the runs to the store (``experiments/runner.py``): a run
+Every path ends in ``run_planned``, which hands the runs to the store (``sweeps/runner.py``): a run
 already finished is skipped and a run in progress is locked, so re-submitting a grid, or two submissions
 at once, never trains a run twice. A Slurm job with several GPUs runs one task per GPU and joins them into
 one torchrun-style process group (``submitit.helpers.TorchDistributedEnvironment``).
@@ -21,10 +21,9 @@ from typing import Any
 
 import torch
 
-from experiments.registry import get_experiment
-from experiments.runner import run_sweep
-from experiments.spec import PlannedRun, RunContext
-from experiments.store import record_problem
+from sweeps.runner import run_sweep
+from sweeps.spec import Experiment, PlannedRun, RunContext
+from sweeps.store import record_problem
 from training.device import resolve_device
 from training.distributed import TORCHRUN_VARIABLES, batch_problem, init_from_environment, is_main, launched_by_torchrun
 
@@ -32,7 +31,7 @@ LAUNCHERS = ("none", "torchrun", "slurm", "local")
 JOBS_FOLDER = "jobs"  # submitit's pickles and logs, beside runs/ (git-ignored)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Launch:
     """The ``--launcher`` options. ``gpus``: GPUs (= processes) of one Slurm job; ``parallel``: local jobs
     at once; ``wait``: block until the jobs end, then build the report (always for ``local``)."""
@@ -103,28 +102,28 @@ def start_processes(device: torch.device) -> torch.device:
 
 
 def run_planned(
-    experiment_name: str,
+    experiment: Experiment,
     preset: str,
     runs: list[PlannedRun],
+    *,
     runs_dir: Path,
     context: RunContext,
     keep_encoders: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
     """Train and evaluate ``runs`` through the store (records, locks, checkpoints under ``runs_dir``)."""
-    experiment = get_experiment(experiment_name)
 
     def run_one(run: PlannedRun, checkpoint: Path):
         outputs = checkpoint.with_suffix("") if is_main() else None  # runs/<run-id>/, written by rank 0 only
         return experiment.run(run.config, dataclasses.replace(context, checkpoint=checkpoint, outputs=outputs))
 
     return run_sweep(
-        experiment_name, preset, runs, run_one, runs_dir, context.device, log, keep_encoders, context.take_over_locks
+        experiment.name, preset, runs, run_one, runs_dir, context.device, log, keep_encoders, context.take_over_locks
     )
 
 
 def run_job(
-    experiment_name: str, preset: str, run: PlannedRun, runs_dir: Path, data_root: str | None, device_name: str,
+    experiment: Experiment, preset: str, run: PlannedRun, runs_dir: Path, data_root: str | None, device_name: str,
     keep_encoders: bool,
 ) -> str:  # fmt: skip
     """The body of one submitit job: one run; a job with several tasks (GPUs) trains it as one process group."""
@@ -134,7 +133,7 @@ def run_job(
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
     device = start_processes(resolve_device(device_name))
     context = RunContext(device, data_root, progress=False)
-    written = run_planned(experiment_name, preset, [run], runs_dir, context, keep_encoders)
+    written = run_planned(experiment, preset, [run], runs_dir=runs_dir, context=context, keep_encoders=keep_encoders)
     return f"{run.run_id}: {'recorded' if written else 'not run here (finished or locked elsewhere)'}"
 
 
@@ -178,9 +177,10 @@ def _executor(launch: Launch, folder: Path) -> Any:
 
 def submit(
     launch: Launch,
-    experiment_name: str,
+    experiment: Experiment,
     preset: str,
     runs: list[PlannedRun],
+    *,
     preset_dir: Path,
     data_root: str | None,
     device_name: str,
@@ -194,7 +194,7 @@ def submit(
     wave = launch.parallel if launch.launcher == "local" else len(runs)
     for start in range(0, len(runs), max(wave, 1)):
         batch = [
-            executor.submit(run_job, experiment_name, preset, run, runs_dir, data_root, device_name, keep_encoders)
+            executor.submit(run_job, experiment, preset, run, runs_dir, data_root, device_name, keep_encoders)
             for run in runs[start : start + wave]
         ]
         for job, run in zip(batch, runs[start : start + wave]):

@@ -26,10 +26,10 @@ from typing import Any
 import numpy
 import torch
 
-from experiments.config import SCHEMA
-from experiments.spec import PlannedRun, RunOutcome
-from experiments.store import record_problem
 from losses.distributed import world_size
+from sweeps.config import SCHEMA
+from sweeps.spec import PlannedRun, RunOutcome
+from sweeps.store import record_problem
 from training.atomic import DiskFullError, pid_alive, remove_stale_temporaries, replace_atomically
 from training.distributed import agree, is_main
 from training.encoder_files import encoder_from_checkpoint
@@ -168,6 +168,7 @@ def run_sweep(
         for stale in remove_stale_temporaries(runs_dir) + remove_stale_temporaries(runs_dir.parent):
             log(f"removed {stale}, left by a process that was killed while writing it")
     written, commit, env = [], git_commit(), {**environment(device), "processes": world_size()}
+    times: list[float] = []  # wall time of each run trained here, for the time-left estimate
     for number, run in enumerate(runs, 1):
         path, lock = runs_dir / f"{run.run_id}.json", runs_dir / f"{run.run_id}.lock"
         checkpoint = runs_dir / f"{run.run_id}.ckpt"
@@ -209,13 +210,27 @@ def run_sweep(
             write_json_atomically(record, path)
             checkpoint.unlink(missing_ok=True)
             written.append(path)
+            times.append(record["wall_time_s"])
             if record["status"] == "ok":
                 metrics = " ".join(f"{k}={v:.4f}" for k, v in record["metrics"].items())
                 log(f"{label}: finished in {record['wall_time_s']:.0f}s: {metrics}")
+            log(progress_line(number, len(runs), times))
         finally:
             if main:
                 lock.unlink(missing_ok=True)
     return written
+
+
+def progress_line(done: int, total: int, times: list[float]) -> str:
+    """The sweep's overall line after a run: runs done of the grid and, from the mean time of the runs trained
+    so far, the time left if every remaining run trains (runs found finished take none)."""
+    line = f"sweep: {done}/{total} runs done"
+    if done == total or not times:
+        return line
+    mean = sum(times) / len(times)
+    left = mean * (total - done)
+    when = f"{left:.0f} s" if left < 90 else f"{left / 60:.0f} min"
+    return f"{line}, at most about {when} left ({mean:.0f} s a run so far)"
 
 
 def _quiet(message: str) -> None:

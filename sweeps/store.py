@@ -16,8 +16,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.config import canonical, flat_values, identity, reads, run_id, structured
-from experiments.spec import PlannedRun
+from sweeps.config import canonical, flat_values, identity, reads, run_id, structured
+from sweeps.spec import PlannedRun
 
 META_COLUMNS = ("run_id", "status", "data_source", "device", "torch", "wall_time_s", "git_commit")
 

@@ -1,0 +1,130 @@
+"""Throughput levers for the `cpu` presets, side by side on this machine: one SimCLR training step (two
+views, encoder, head, NT-Xent, backward, Adam) of each `cpu` preset's encoder and batch under
+
+* eager fp32 on all threads (today's sweeps: the baseline),
+* ``torch.compile`` of the step's model (compile time reported apart, not in the step),
+* bf16 autocast (``optim.precision=bf16``; native on CPUs with AVX512-BF16 / AMX, emulated elsewhere),
+* both,
+* two runs at once (``--launcher local --parallel 2``): two processes, one thread each, stepping together;
+  their combined steps per second against one process on all threads.
+
+Medians of ``--steps`` steps after 3 warm-up steps; ratios are speed-ups over the baseline (> 1 is faster).
+
+    python benchmarks/bench_levers.py [--steps 8] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from losses import build_loss  # noqa: E402
+from training.device import as_input, autocast, native_bf16, prepare  # noqa: E402
+from training.encoders import build_encoder  # noqa: E402
+from training.heads import projection_head  # noqa: E402
+
+CPU = torch.device("cpu")
+# cpu preset: (encoder, width, stem stride, channels, image size, batch, head hidden, head out)
+CPU_PRESETS = {
+    "randbit / randbit_methods (ConvN, 28 px, 20 bits)": ("convn", 0, 1, 21, 28, 512, 256, 64),
+    "color_distortion (ConvN, 28 px, RGB)": ("convn", 0, 1, 3, 28, 256, 256, 64),
+    "multidigit_size (ResNet-18 w8, 112 px)": ("resnet18", 8, 2, 1, 112, 128, 256, 64),
+    "multidigit_count / digit_on_image (ResNet-18 w8, 56 px)": ("resnet18", 8, 2, 1, 56, 128, 256, 64),
+}
+
+
+def make_step(shape: tuple, precision: str, compiled: bool):
+    """A closure doing one training step on fixed random views, and the model it trains."""
+    encoder_name, width, stride, channels, size, batch, hidden, out = shape
+    torch.manual_seed(0)
+    encoder = build_encoder(encoder_name, channels, size, width or 64, "small", stride)
+    model = prepare(torch.nn.Sequential(encoder, projection_head(encoder.feature_dim, 2, hidden, out)), CPU, precision)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    loss_fn = build_loss("nt_xent", temperature=0.2)
+    forward = torch.compile(model) if compiled else model
+    views = [as_input(torch.rand(batch, channels, size, size), CPU, precision) for _ in range(2)]
+
+    def step() -> float:
+        with autocast(CPU, precision):
+            z1, z2 = (forward(v) for v in views)
+        loss = loss_fn(z1, z2).total
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss)
+
+    return step
+
+
+def step_ms(shape: tuple, precision: str, compiled: bool, steps: int) -> tuple[float, float]:
+    """(median step ms, seconds spent in the first step: compilation for a compiled step)."""
+    step = make_step(shape, precision, compiled)
+    start = time.perf_counter()
+    step()
+    first = time.perf_counter() - start
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times), first
+
+
+def _one_thread_worker(shape: tuple, steps: int, start, queue) -> None:
+    torch.set_num_threads(1)
+    step = make_step(shape, "fp32", False)
+    for _ in range(3):
+        step()
+    start.wait()  # both processes step together
+    began = time.perf_counter()
+    for _ in range(steps):
+        step()
+    queue.put(steps / (time.perf_counter() - began))
+
+
+def two_at_once(shape: tuple, steps: int) -> float:
+    """Steps per second of two single-thread processes stepping at the same time, summed."""
+    context = multiprocessing.get_context("spawn")
+    start, queue = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_one_thread_worker, args=(shape, steps, start, queue)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    rates = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return sum(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--only", default=None, help="run the presets whose name contains this")
+    args = parser.parse_args()
+    print(f"CPU bf16 units: {native_bf16(CPU)}; threads: {torch.get_num_threads()}; torch {torch.__version__}")
+    header = f"{'cpu preset':58s} {'fp32 ms':>8s} {'compile':>8s} {'bf16':>6s} {'both':>6s} {'2 at once':>10s}"
+    print(header + f" {'compile s':>10s}")
+    for name, shape in CPU_PRESETS.items():
+        if args.only and args.only not in name:
+            continue
+        base, _ = step_ms(shape, "fp32", False, args.steps)
+        compiled, compile_s = step_ms(shape, "fp32", True, args.steps)
+        bf16, _ = step_ms(shape, "bf16", False, args.steps)
+        both, _ = step_ms(shape, "bf16", True, args.steps)
+        parallel = two_at_once(shape, args.steps) * base / 1e3  # combined steps/s over the baseline's
+        ratios = " ".join(f"{base / t:5.2f}x" for t in (compiled, bf16, both))
+        print(f"{name:58s} {base:8.0f} {ratios.split()[0]:>8s} {ratios.split()[1]:>6s} {ratios.split()[2]:>6s} "
+              f"{parallel:9.2f}x {compile_s:10.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
