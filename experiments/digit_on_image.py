@@ -160,6 +160,7 @@ PRESETS = {
     "scale": Preset(
         base=FASHION_QUICK,
         sweep={"optim.epochs": (4, 8, 16), "data.n_unique": (1, 60000)},
+        claim_check=analysis.scale_claim_check,
         note="the scale study: quick's SimCLR at N = 1 and 60k trained 4, 8 and 16 epochs (about 20 min idle)",
     ),
     "cpu": Preset(

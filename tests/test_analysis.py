@@ -273,3 +273,21 @@ def test_digit_on_image_is_judged_at_the_longest_training_and_shorter_ones_are_t
     assert check.numbers["scale: object drop @ 4 epochs"] == pytest.approx(0.01)
     assert check.numbers["scale: digit rise @ 16 epochs"] == pytest.approx(0.7)
     assert check.numbers["scale: loss drop @ 16 epochs"] == pytest.approx(0.5)
+
+
+def test_digit_on_image_scale_study_needs_the_digit_used_at_the_longest_training():
+    rows = []
+    for epochs, drop, rise, loss in ((4, 0.01, 0.01, 0.0), (16, 0.1, 0.2, 0.3)):
+        rows += [
+            {"method.name": "simclr", "optim.epochs": epochs, "data.n_unique": 1, "acc_object": 0.8,
+             "acc_digit": 0.2, "final_loss": 3.0},
+            {"method.name": "simclr", "optim.epochs": epochs, "data.n_unique": 60000, "acc_object": 0.8 - drop,
+             "acc_digit": 0.2 + rise, "final_loss": 3.0 - loss},
+        ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    assert digit_on_image.scale_claim_check(frame).verdict == "SUPPORTED"
+    unused = frame.assign(final_loss=3.0)
+    (gate,) = digit_on_image.scale_claim_check(unused).failed_gates
+    assert gate.name == "SimCLR final loss drop @ 16 epochs"
+    short_only = frame[frame["optim.epochs"] == 4]
+    assert digit_on_image.scale_claim_check(short_only).verdict == "INCONCLUSIVE"
