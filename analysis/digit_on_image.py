@@ -110,9 +110,10 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     floors, and SimCLR's final loss at the largest N is clearly below the smallest N's (the digit was used).
     Claim: SimCLR's object accuracy falls and its digit accuracy rises by more than the change margin, and
     supervised object accuracy changes less than SimCLR's."""
-    numbers = {
+    study = scale_study(frame)
+    numbers = {  # several training lengths: the shorter ones are the scale study
         f"scale: {name} @ {int(epochs)} epochs": value
-        for epochs, row in scale_study(frame).iterrows()
+        for epochs, row in (study.iterrows() if len(study) > 1 else ())
         for name, value in row.items()
     }
     frame = longest(frame)

@@ -59,7 +59,7 @@ def make_step(shape: tuple, precision: str, compiled: bool):
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        return float(loss)
+        return float(loss.detach())
 
     return step
 

@@ -286,3 +286,18 @@ def test_memory_format_sets_the_layout_and_changes_only_rounding(monkeypatch):
     assert channels_last == pytest.approx(contiguous, rel=1e-4)  # the same computation, rounded differently
     history(precision="bf16", memory_format="contiguous")
     assert set(layouts) == {(False, False)}
+
+
+def test_a_compiled_step_trains_what_the_eager_step_trains_within_rounding():
+    data = TrainImages(torch.rand(32, 1, 16, 16, generator=torch.Generator().manual_seed(0)))
+
+    def history(compiled: bool) -> list[float]:
+        settings = dataclasses.replace(
+            _settings(epochs=2, encoder="convn"), optim=OptimConfig(epochs=2, batch_size=16, compile=compiled)
+        )
+        return pretrain(settings, data, None, CPU, progress=False).history
+
+    eager, compiled = history(False), history(True)
+    # Inductor fuses and reorders float operations: the same computation, rounded differently (fp32 sums of a
+    # few thousand terms differ in the 6th-7th digit); a wrong compiled graph would move the loss by far more.
+    assert compiled == pytest.approx(eager, rel=1e-4)

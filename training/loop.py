@@ -101,6 +101,7 @@ def train(
         glorot_(online)
     learner = prepare(_Learner(method, online, online_views), device, optim.precision, optim.memory_format)
     step = distribute(learner, device)
+    step = torch.compile(step) if optim.compile else step
     to_input = functools.partial(as_input, device=device, precision=optim.precision, memory_format=optim.memory_format)
     mine = local_rows(optim.batch_size)
     data = data.to(device)

@@ -29,7 +29,9 @@ class OptimConfig:
     epoch, as the RandBits notebook's unshuffled ``.repeat()``. decay: which parameters weight decay applies
     to, ``all``, or ``kernels`` (conv and linear weights of the method, not BN, biases or the online probe) as a Keras
     ``kernel_regularizer=l2(weight_decay)`` that adds weight_decay * ||w||^2 to the loss (gradient 2 *
-    weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7)."""
+    weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7). compile: train through ``torch.compile`` of the
+    step (encoder, head, loss); its own run id, as compiled kernels may round differently
+    (``benchmarks/bench_levers.py`` measures whether it pays on a machine)."""
 
     optimizer: str = setting("adam", OneOf(OPTIMIZERS))
     lr: float = setting(1e-3, Interval(0, 100, open_low=True))
@@ -45,6 +47,7 @@ class OptimConfig:
     shuffle: bool = True
     decay: str = setting("all", OneOf(DECAYED))
     adam_eps: float = setting(1e-8, Interval(0, 1, open_low=True))
+    compile: bool = False
 
     @property
     def scaled_lr(self) -> float:
