@@ -9,6 +9,7 @@ views, encoder, head, NT-Xent, backward, Adam) of each `cpu` preset's encoder an
   their combined steps per second against one process on all threads.
 
 Medians of ``--steps`` steps after 3 warm-up steps; ratios are speed-ups over the baseline (> 1 is faster).
+Each compiled or bf16 measurement runs in a process of its own; one that dies prints ``crashed``.
 
     python benchmarks/bench_levers.py [--steps 8] [--only NAME]
 """
@@ -80,6 +81,21 @@ def step_ms(shape: tuple, precision: str, compiled: bool, steps: int) -> tuple[f
     return statistics.median(times), first
 
 
+def _step_worker(shape: tuple, precision: str, compiled: bool, steps: int, queue) -> None:
+    queue.put(step_ms(shape, precision, compiled, steps))
+
+
+def isolated_step_ms(shape: tuple, precision: str, compiled: bool, steps: int) -> tuple[float, float] | None:
+    """``step_ms`` in a process of its own: None when that process dies (torch.compile segfaults on some
+    shapes), so one crashing lever does not take the table with it."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=_step_worker, args=(shape, precision, compiled, steps, queue))
+    worker.start()
+    worker.join()
+    return queue.get() if worker.exitcode == 0 else None
+
+
 def _one_thread_worker(shape: tuple, steps: int, start, queue) -> None:
     torch.set_num_threads(1)
     step = make_step(shape, "fp32", False)
@@ -111,19 +127,19 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="run the presets whose name contains this")
     args = parser.parse_args()
     print(f"CPU bf16 units: {native_bf16(CPU)}; threads: {torch.get_num_threads()}; torch {torch.__version__}")
-    header = f"{'cpu preset':58s} {'fp32 ms':>8s} {'compile':>8s} {'bf16':>6s} {'both':>6s} {'2 at once':>10s}"
-    print(header + f" {'compile s':>10s}")
+    header = f"{'cpu preset':58s} {'fp32 ms':>8s} {'compile':>8s} {'bf16':>7s} {'both':>7s} {'2 at once':>10s}"
+    print(header + f" {'compile s':>12s}")
     for name, shape in CPU_PRESETS.items():
         if args.only and args.only not in name:
             continue
         base, _ = step_ms(shape, "fp32", False, args.steps)
-        compiled, compile_s = step_ms(shape, "fp32", True, args.steps)
-        bf16, _ = step_ms(shape, "bf16", False, args.steps)
-        both, _ = step_ms(shape, "bf16", True, args.steps)
+        settings = (("fp32", True), ("bf16", False), ("bf16", True))  # compile, bf16, both
+        levers = [isolated_step_ms(shape, precision, compiled, args.steps) for precision, compiled in settings]
+        ratios = [f"{base / lever[0]:5.2f}x" if lever else "crashed" for lever in levers]
+        compile_s = " / ".join(f"{lever[1]:.1f}" if lever else "-" for lever in (levers[0], levers[2]))
         parallel = two_at_once(shape, args.steps) * base / 1e3  # combined steps/s over the baseline's
-        ratios = " ".join(f"{base / t:5.2f}x" for t in (compiled, bf16, both))
-        print(f"{name:58s} {base:8.0f} {ratios.split()[0]:>8s} {ratios.split()[1]:>6s} {ratios.split()[2]:>6s} "
-              f"{parallel:9.2f}x {compile_s:10.1f}")  # fmt: skip
+        columns = f"{ratios[0]:>8s} {ratios[1]:>7s} {ratios[2]:>7s} {parallel:9.2f}x {compile_s:>12s}"
+        print(f"{name:58s} {base:8.0f} {columns}")
 
 
 if __name__ == "__main__":
