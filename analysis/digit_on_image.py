@@ -42,9 +42,9 @@ def longest(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def curves(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """method (or SimCLR + IFM variant) -> mean ``metric`` indexed by N (seeds averaged), at the longest
-    training."""
-    grouped = with_variants(without_floors(longest(frame))).groupby(["variant", "data.n_unique"])[metric].mean()
+    """method (or SimCLR + IFM variant) -> mean ``metric`` indexed by N (seeds averaged); ``frame`` holds one
+    training length (``longest``)."""
+    grouped = with_variants(without_floors(frame)).groupby(["variant", "data.n_unique"])[metric].mean()
     return {method: grouped.loc[method].sort_index() for method in grouped.index.get_level_values(0).unique()}
 
 
@@ -70,6 +70,15 @@ def scale_study(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("epochs")
 
 
+def study_numbers(study: pd.DataFrame, prefix: str = "") -> dict[str, float]:
+    """The scale study as claim numbers, e.g. ``{"<prefix>digit rise @ 16 epochs": 0.042}``."""
+    return {
+        f"{prefix}{name} @ {int(epochs)} epochs": value
+        for epochs, row in study.iterrows()
+        for name, value in row.items()
+    }
+
+
 def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
     study = scale_study(frame)
     scaled = len(study) > 1
@@ -83,9 +92,10 @@ def figure(frame: pd.DataFrame, preset: str, path: Path) -> Path:
         axes[2].set_title(f"SimCLR, N={frame['data.n_unique'].min()} -> {frame['data.n_unique'].max()}")
         axes[2].grid(alpha=0.3)
         axes[2].legend(fontsize=8)
+    judged = longest(frame)
     for ax, (metric, chance, title) in zip(axes, PANELS):
-        lines = curves(frame, metric)
-        draw_floors(ax, frame, metric, "data.n_unique")
+        lines = curves(judged, metric)
+        draw_floors(ax, judged, metric, "data.n_unique")
         for method, curve in sorted(lines.items(), key=lambda item: _ORDER.get(item[0], 1)):
             style = "-" if method == "simclr" else ":" if method.startswith(IFM_PREFIX) else "--"
             ax.plot(curve.index, curve.values, style, marker="o", label=variant_label(method, METHOD_LABELS))
@@ -111,11 +121,7 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
     Claim: SimCLR's object accuracy falls and its digit accuracy rises by more than the change margin, and
     supervised object accuracy changes less than SimCLR's."""
     study = scale_study(frame)
-    numbers = {  # several training lengths: the shorter ones are the scale study
-        f"scale: {name} @ {int(epochs)} epochs": value
-        for epochs, row in (study.iterrows() if len(study) > 1 else ())
-        for name, value in row.items()
-    }
+    numbers = study_numbers(study, "scale: ") if len(study) > 1 else {}  # the shorter lengths: the scale study
     frame = longest(frame)
     objects, digits = curves(frame, "acc_object"), curves(frame, "acc_digit")
     if "simclr" not in objects or "supervised" not in objects or len(objects["simclr"]) < 2:
@@ -174,9 +180,7 @@ def scale_claim_check(frame: pd.DataFrame) -> ClaimCheck:
     study = scale_study(frame).sort_index()
     if len(study) < 2:
         return ClaimCheck(SCALE_CLAIM, {}, None, "needs SimCLR at two N and two or more training lengths")
-    numbers = {
-        f"{name} @ {int(epochs)} epochs": value for epochs, row in study.iterrows() for name, value in row.items()
-    }
+    numbers = study_numbers(study)
     longest_epochs, longest_row = int(study.index[-1]), study.iloc[-1]
     gate = at_least(
         f"SimCLR final loss drop @ {longest_epochs} epochs",

@@ -16,6 +16,8 @@ from datasets.labelled import seeded_generator
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError
 
+SOURCE_SUFFIX = "+instance-colors"  # appended to the data source of coloured images
+
 
 def instance_colors(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(n, 3) foreground and (n, 3) background colours, uniform in [0, 1]^3, drawn on the CPU for ``seed``."""
@@ -32,4 +34,4 @@ def colorize(split: ImageSplit, seed: int) -> ImageSplit:
         )
     foreground, background = (c.to(images.device)[:, :, None, None] for c in instance_colors(len(images), seed))
     colored = images * foreground + (1 - images) * background
-    return ImageSplit(colored, split.labels, f"{split.source}+instance-colors", split.class_names)
+    return ImageSplit(colored, split.labels, f"{split.source}{SOURCE_SUFFIX}", split.class_names)

@@ -23,10 +23,11 @@ from analysis import color_distortion as analysis
 from analysis.color_histograms import histograms, retrieval_accuracy
 from analysis.tables import save_arrays
 from datasets import ImageSplit
-from datasets.instance_colors import colorize
+from datasets.instance_colors import SOURCE_SUFFIX, colorize
 from datasets.sources import FASHION_MNIST
-from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun, load_split, load_splits, run_on_images
-from experiments.scales import FLOORS, QUICK_RESNET
+from experiments import image_data
+from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun, load_splits, run_on_images
+from experiments.scales import FLOORS, QUICK_RESNET, SMOKE_SIZE
 from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.augment import augment
 from training.device import device_generator
@@ -66,8 +67,8 @@ def colored_splits(config: ColorDistortionRun, data_root: str | None) -> tuple[I
 
 
 def data_source(config: ColorDistortionRun, data_root: str | None) -> str:
-    source = load_split(config.data, True, config.seed, data_root).source
-    return f"{source}+instance-colors" if config.data.instance_colors else source
+    source = image_data.data_source(config, data_root)
+    return f"{source}{SOURCE_SUFFIX}" if config.data.instance_colors else source
 
 
 N_RETRIEVAL = 500  # test crops for the histogram retrieval (chance 1/500)
@@ -128,14 +129,7 @@ COLORED_QUICK = {**_COLORED, "data.n_train": 10000, "data.n_test": 5000, "optim.
 SWEEP = {"augment.color_strength": STRENGTHS, "method.name": ("simclr", *FLOORS)}
 PRESETS = {
     "smoke": Preset(
-        base={
-            **_COLORED,
-            "data.n_train": 256,
-            "data.n_test": 128,
-            "optim.epochs": 1,
-            "optim.batch_size": 64,
-            "eval.probe_epochs": 3,
-        },
+        base={**_COLORED, **SMOKE_SIZE},
         sweep={"augment.color_strength": (0.0, 1.0)},
         variants=GRAYSCALE,
         note="seconds; checks the pipeline only",

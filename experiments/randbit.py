@@ -22,7 +22,7 @@ from analysis import randbit_ablation
 from datasets import ImageSplit, LabelledImages, make_randbit
 from datasets.randbit import BIT_SOURCES, MAX_BITS
 from experiments.image_data import ImageData, ImageRun, data_source, load_splits, pretrain_then_probe
-from experiments.scales import FLOORS
+from experiments.scales import FLOORS, SMOKE_SIZE
 from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.rules import Interval, OneOf, setting
@@ -108,11 +108,7 @@ PRESETS = {
     "smoke": Preset(
         base={
             **NOTEBOOK,
-            "data.n_train": 256,
-            "data.n_test": 128,
-            "optim.epochs": 1,
-            "optim.batch_size": 64,
-            "eval.probe_epochs": 3,
+            **SMOKE_SIZE,
             "loss.temperature": 0.1,
         },
         sweep={"data.n_bits": (0, 10)},

@@ -11,6 +11,13 @@ FLOOR_VARIANTS = tuple({"method.name": method} for method in FLOORS)  # the floo
 # Floors enter every grid from quick up; smoke grids stay the pipeline check in seconds (the multidigit smoke
 # grids carry all of BASELINES, which runs both floors end to end in the tests).
 
+SMOKE_SIZE = {  # seconds: a pipeline check on a few hundred images
+    "data.n_train": 256,
+    "data.n_test": 128,
+    "optim.epochs": 1,
+    "optim.batch_size": 64,
+    "eval.probe_epochs": 3,
+}
 SMOKE_RESNET = {
     "model.width": 4,
     "model.stem_stride": 2,
