@@ -45,7 +45,7 @@ def loss_only() -> None:
 
 def training_step() -> None:
     """One optimizer step of SimCLR (ConvN, head 256-64, 28 px, batch 256) with each loss."""
-    from experiments.generalized_losses import QUICK_MNIST, TUNED, GeneralizedLossesRun
+    from experiments.generalized_losses import QUICK_PHOTO_DIGITS, TUNED, GeneralizedLossesRun
     from sweeps.config import compose
     from training.augment import augment
     from training.encoders import build_encoder
@@ -56,7 +56,7 @@ def training_step() -> None:
     images = torch.rand(256, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     reference = None
     for variant in TUNED:
-        config = compose(GeneralizedLossesRun, {**QUICK_MNIST, **variant, "model.head_depth": 3})
+        config = compose(GeneralizedLossesRun, {**QUICK_PHOTO_DIGITS, **variant, "model.head_depth": 3})
         torch.manual_seed(0)
         method = METHODS["simclr"](build_encoder("convn", 1, 28), config, None)
         optimizer = make_optimizer(method.parameters(), config.optim)

@@ -136,7 +136,7 @@ PHOTO_TRAIN_FRACTION = 0.7
 
 
 @functools.lru_cache(maxsize=1)
-def _shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
+def shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
     """The ten colour photographs shipped by scikit-image and scikit-learn, each (3, H, W) float."""
     import skimage.data
     from sklearn.datasets import load_sample_image
@@ -153,7 +153,7 @@ def _shipped_photographs() -> tuple[tuple[str, torch.Tensor], ...]:
 
 def photographs(names: tuple[str, ...], image_size: int) -> torch.Tensor:
     """Whole shipped photographs by name (e.g. ``chelsea``, the cat's face), centre square, (N, 3, S, S)."""
-    shipped = dict(_shipped_photographs())
+    shipped = dict(shipped_photographs())
     unknown = [n for n in names if n not in shipped]
     if unknown:
         raise InvalidParameterError(f"photograph {unknown[0]!r} is unknown; choose from {', '.join(shipped)}")
@@ -178,7 +178,7 @@ def photo_crops(n_per_class: int, image_size: int, train: bool, seed: int) -> Im
     check_int_range("image_size", image_size, 4, 1024)
     generator = torch.Generator().manual_seed(seed * 2 + int(train))
     images, labels, names = [], [], []
-    for label, (name, photo) in enumerate(_shipped_photographs()):
+    for label, (name, photo) in enumerate(shipped_photographs()):
         _, height, width = photo.shape
         split = int(width * PHOTO_TRAIN_FRACTION)
         x_low, x_high = (0, split) if train else (split, width)

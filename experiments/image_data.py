@@ -3,11 +3,12 @@ natural images, and the one function that loads a split of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from datasets import ImageSplit, load_mnist, load_natural_images
+from datasets.digits_on_photos import blend_on_photos
 from datasets.sources import FASHION_MNIST, MNIST_FULL, PHOTOS, TORCHVISION_SOURCES
 from sweeps.config import RunConfig
 from sweeps.spec import RunContext, RunOutcome
@@ -17,14 +18,19 @@ from training.pretrain import pretrain
 from training.rules import Interval, OneOf, setting
 
 MNIST = "mnist"
-IMAGE_SOURCES = (MNIST, PHOTOS, FASHION_MNIST, *TORCHVISION_SOURCES)
+MNIST_ON_PHOTOS = "mnist_on_photos"  # MNIST-M-style: each digit blended into a photograph patch
+MNIST_SOURCES = (MNIST, MNIST_ON_PHOTOS)  # 28 x 28 digits
+PHOTO_BLEND_SEED = 0  # one fixed set of patches, as MNIST-M is one dataset: run seeds vary the training only
+IMAGE_SOURCES = (*MNIST_SOURCES, PHOTOS, FASHION_MNIST, *TORCHVISION_SOURCES)
 
 
 @dataclass(frozen=True)
 class ImageData:
-    """images: mnist | photos | fashion_mnist | cifar10 | stl10 | folder:<path>; n_train / n_test: images per
-    split (0: the whole split; photos: 0 is 500 crops per photograph); image_size: every source but MNIST
-    (which stays 28 x 28; set 28 for Fashion-MNIST at its own size)."""
+    """images: mnist | mnist_on_photos | photos | fashion_mnist | cifar10 | stl10 | folder:<path>; n_train /
+    n_test: images per split (0: the whole split; photos: 0 is 500 crops per photograph); image_size: every
+    source but the MNIST digits (which stay 28 x 28; set 28 for Fashion-MNIST at its own size).
+    ``mnist_on_photos`` blends each digit into a patch of the shipped photographs as MNIST-M does
+    (``datasets.digits_on_photos``), the same patches for every run."""
 
     images: str = setting(MNIST, OneOf(IMAGE_SOURCES, prefixes=("folder:",)))
     n_train: int = setting(0, Interval(0, 10**7))
@@ -33,7 +39,7 @@ class ImageData:
 
     def unread(self) -> dict[str, str]:
         """MNIST keeps its own 28 x 28: the run never reads image_size."""
-        return {"image_size": "data.images=mnist stays 28 x 28"} if self.images == MNIST else {}
+        return {"image_size": f"data.images={self.images} stays 28 x 28"} if self.images in MNIST_SOURCES else {}
 
     def cross_problem(self) -> str | None:
         if self.images == PHOTOS and (0 < self.n_train < 10 or 0 < self.n_test < 10):
@@ -49,11 +55,14 @@ class ImageRun(RunConfig):
 
 
 def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
-    """``n_train`` / ``n_test`` images of a split: the full MNIST's first n (its order is already mixed),
-    ``photos`` crops spread evenly over the photographs, any other source (the class-sorted offline MNIST
-    subset, an ImageFolder sorted by class, CIFAR-10, STL-10) a seeded random subset, so that a small n
-    still holds every class."""
+    """``n_train`` / ``n_test`` images of a split: the full MNIST's first n (its order is already mixed;
+    ``mnist_on_photos`` then blends those), ``photos`` crops spread evenly over the photographs, any other
+    source (the class-sorted offline MNIST subset, an ImageFolder sorted by class, CIFAR-10, STL-10) a seeded
+    random subset, so that a small n still holds every class."""
     n = data.n_train if train else data.n_test
+    if data.images == MNIST_ON_PHOTOS:
+        digits = load_split(replace(data, images=MNIST), train, seed, data_root)
+        return blend_on_photos(digits, train, PHOTO_BLEND_SEED)
     if data.images == MNIST:
         split = load_mnist(data_root)[0 if train else 1]
     else:

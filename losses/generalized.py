@@ -19,6 +19,7 @@ Every loss runs in fp32 with autocast disabled, whatever the caller's precision.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,21 +32,6 @@ from losses.distributed import gather_rows
 from losses.precision import at_least_fp32
 from losses.swd import swd_to_prior
 
-# Each loss and the options it reads besides its name (the run config's ``loss`` section passes exactly these;
-# ``ContrastiveLoss`` takes them as keyword arguments). A new loss: a row here and its branch below.
-_NT_XENT = ("temperature", "scaling")
-_SWD = ("lam", "scaling")
-LOSS_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "nt_xent": (*_NT_XENT, "ifm_epsilon", "ifm_weight"),
-    "nt_xent_cross_view": _NT_XENT,
-    "decoupled_nt_xent": ("temperature", "lam", "scaling"),
-    "swd_hypersphere": _SWD,
-    "swd_hypercube": _SWD,
-    "swd_normal": _SWD,
-}
-LOSS_NAMES = tuple(LOSS_PARAMETERS)
-_SWD_PRIORS = {"swd_hypersphere": "hypersphere", "swd_hypercube": "hypercube", "swd_normal": "normal"}
-
 
 @dataclass
 class LossTerms:
@@ -54,6 +40,68 @@ class LossTerms:
     total: torch.Tensor
     alignment: torch.Tensor | None = None
     distribution: torch.Tensor | None = None
+
+
+Terms = Callable[["ContrastiveLoss", torch.Tensor, torch.Tensor, "torch.Generator | None"], LossTerms]
+
+
+@dataclass(frozen=True)
+class LossForm:
+    """One row of Table 1: the options the loss reads besides its name (the run config's ``loss`` section passes
+    exactly these) and its terms before ``scaling``, from the two views' fp32 outputs."""
+
+    parameters: tuple[str, ...]
+    terms: Terms
+
+
+def _nt_xent(loss: ContrastiveLoss, z1: torch.Tensor, z2: torch.Tensor, _: torch.Generator | None) -> LossTerms:
+    total = nt_xent(z1, z2, loss.temperature, loss.gather)
+    if loss.ifm_weight:  # IFM: L + weight * L_eps (Robinson et al. 2021)
+        total = total + loss.ifm_weight * nt_xent(z1, z2, loss.temperature, loss.gather, loss.ifm_epsilon)
+    return LossTerms(total)
+
+
+def _cross_view(loss: ContrastiveLoss, z1: torch.Tensor, z2: torch.Tensor, _: torch.Generator | None) -> LossTerms:
+    return LossTerms(cross_view_nt_xent(z1, z2, loss.temperature, loss.gather))
+
+
+def _decoupled(loss: ContrastiveLoss, z1: torch.Tensor, z2: torch.Tensor, _: torch.Generator | None) -> LossTerms:
+    align = alignment_loss(z1, z2, normalize=True)
+    distribution = logsumexp_term(z1, z2, loss.temperature, loss.exclude_self, loss.exclude_positive, loss.gather)
+    return LossTerms(align + loss.lam * distribution, align, distribution)
+
+
+def _swd(prior: str) -> Terms:
+    """Alignment plus lambda x SWD of both views' outputs (all ranks' under DDP) to ``prior``; the hypersphere
+    prior compares (and aligns) L2-normalized outputs."""
+    normalize = prior == "hypersphere"
+
+    def terms(
+        loss: ContrastiveLoss, z1: torch.Tensor, z2: torch.Tensor, generator: torch.Generator | None
+    ) -> LossTerms:
+        align = alignment_loss(z1, z2, normalize=normalize)
+        outputs = torch.cat([z1, z2])
+        outputs = F.normalize(outputs, dim=1) if normalize else outputs
+        outputs = gather_rows(outputs)[0] if loss.gather else outputs
+        distribution = swd_to_prior(outputs, prior, loss.n_projections, generator)
+        return LossTerms(align + loss.lam * distribution, align, distribution)
+
+    return terms
+
+
+_NT_XENT = ("temperature", "scaling")
+_SWD = ("lam", "scaling")
+# The losses by name. A new loss: its terms function and a row here (and its test against a brute-force formula).
+LOSSES: dict[str, LossForm] = {
+    "nt_xent": LossForm((*_NT_XENT, "ifm_epsilon", "ifm_weight"), _nt_xent),
+    "nt_xent_cross_view": LossForm(_NT_XENT, _cross_view),
+    "decoupled_nt_xent": LossForm(("temperature", "lam", "scaling"), _decoupled),
+    "swd_hypersphere": LossForm(_SWD, _swd("hypersphere")),
+    "swd_hypercube": LossForm(_SWD, _swd("hypercube")),
+    "swd_normal": LossForm(_SWD, _swd("normal")),
+}
+LOSS_PARAMETERS: dict[str, tuple[str, ...]] = {name: form.parameters for name, form in LOSSES.items()}
+LOSS_NAMES = tuple(LOSSES)
 
 
 class ContrastiveLoss(nn.Module):
@@ -73,46 +121,26 @@ class ContrastiveLoss(nn.Module):
         ifm_weight: float = 0.0,
     ) -> None:
         super().__init__()
-        if name not in LOSS_NAMES:
+        if name not in LOSSES:
             raise ValueError(f"loss {name!r} is unknown; choose one of {', '.join(LOSS_NAMES)}")
         if not (math.isfinite(lam) and lam >= 0):
             raise ValueError(f"lam={lam!r} is not allowed; it must be a finite number >= 0")
         if n_projections is not None and n_projections < 1:
             raise ValueError(f"n_projections={n_projections!r} is not allowed; it must be None or >= 1")
+        if ifm_weight and "ifm_weight" not in LOSSES[name].parameters:
+            raise ValueError(f"ifm_weight={ifm_weight} applies to nt_xent only, not to {name}")
         self.name, self.temperature, self.lam, self.scaling = name, check_temperature(temperature), lam, scaling
         self.n_projections, self.gather = n_projections, gather
         self.exclude_self, self.exclude_positive = exclude_self, exclude_positive
-        if ifm_weight and name != "nt_xent":
-            raise ValueError(f"ifm_weight={ifm_weight} applies to nt_xent only, not to {name}")
         self.ifm_epsilon, self.ifm_weight = ifm_epsilon, ifm_weight
-
-    def _distribution(self, z1: torch.Tensor, z2: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        if self.name == "decoupled_nt_xent":
-            return logsumexp_term(z1, z2, self.temperature, self.exclude_self, self.exclude_positive, self.gather)
-        prior = _SWD_PRIORS[self.name]
-        outputs = torch.cat([z1, z2])
-        if prior == "hypersphere":
-            outputs = F.normalize(outputs, dim=1)
-        if self.gather:
-            outputs, _ = gather_rows(outputs)
-        return swd_to_prior(outputs, prior, self.n_projections, generator)
 
     def forward(self, z1: torch.Tensor, z2: torch.Tensor, generator: torch.Generator | None = None) -> LossTerms:
         """``generator`` seeds the SWD projection and prior sample (same seed on every rank under DDP)."""
         if z1.shape != z2.shape or z1.dim() != 2 or z1.shape[0] < 2:
             raise ValueError(f"views must both be (n, d) with n >= 2; got {tuple(z1.shape)} and {tuple(z2.shape)}")
         with torch.autocast(device_type=z1.device.type, enabled=False):
-            z1, z2 = at_least_fp32(z1), at_least_fp32(z2)
-            if self.name == "nt_xent":
-                total = nt_xent(z1, z2, self.temperature, self.gather)
-                if self.ifm_weight:  # IFM: L + weight * L_eps (Robinson et al. 2021)
-                    total = total + self.ifm_weight * nt_xent(z1, z2, self.temperature, self.gather, self.ifm_epsilon)
-                return LossTerms(self.scaling * total)
-            if self.name == "nt_xent_cross_view":
-                return LossTerms(self.scaling * cross_view_nt_xent(z1, z2, self.temperature, self.gather))
-            align = alignment_loss(z1, z2, normalize=self.name in ("decoupled_nt_xent", "swd_hypersphere"))
-            distribution = self._distribution(z1, z2, generator)
-            return LossTerms(self.scaling * (align + self.lam * distribution), align, distribution)
+            terms = LOSSES[self.name].terms(self, at_least_fp32(z1), at_least_fp32(z2), generator)
+        return LossTerms(self.scaling * terms.total, terms.alignment, terms.distribution)
 
 
 def nt_xent_balance(temperature: float, dim: int) -> float:

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from datasets import InvalidParameterError, load_mnist, load_natural_images, resolve_data_root
-from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS
+from datasets.digits_on_photos import SOURCE_SUFFIX as PHOTO_BLEND
+from datasets.digits_on_photos import blend_on_photos, photo_patches
+from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, ImageSplit
 
 
 def test_mnist_splits_follow_the_conventions(mnist):
@@ -126,3 +128,33 @@ def test_fashion_mnist_falls_back_to_debians_package_then_fails_in_one_line(tmp_
     _tiny_fashion(debian, compress=True, suffix=".gz")
     split = load_natural_images("fashion_mnist", False, 28, tmp_path, download=False)
     assert split.source == f"fashion-mnist:{debian}" and split.labels.tolist() == [0, 1]
+
+
+def test_digits_on_photos_blend_each_digit_into_its_own_photograph_patch(mnist):
+    digits = ImageSplit(mnist[0].images[:200], mnist[0].labels[:200], mnist[0].source, ())
+    blended = blend_on_photos(digits, train=True, seed=0)
+    assert blended.images.shape == (200, 3, 28, 28) and torch.equal(blended.labels, digits.labels)
+    assert blended.source == f"{digits.source}{PHOTO_BLEND}"
+    assert torch.equal(blended.images, blend_on_photos(digits, train=True, seed=0).images)  # same bytes per seed
+    assert not torch.equal(blended.images, blend_on_photos(digits, train=True, seed=1).images)
+    patches = photo_patches(200, 28, train=True, seed=0)
+    ink, background = digits.images.expand(-1, 3, -1, -1) > 0.99, digits.images.expand(-1, 3, -1, -1) == 0
+    assert torch.allclose(blended.images[background], patches[background])  # the photograph where no ink is
+    assert torch.allclose(blended.images[ink], (1 - patches[ink]).abs(), atol=0.02)  # inverted under the ink
+    assert patches.std(dim=(1, 2, 3)).min() > 0 and patches.mean(dim=(2, 3)).std(dim=0).min() > 0.05  # varied
+
+
+def test_digits_on_photos_take_train_and_test_patches_from_different_pixels():
+    train, test = photo_patches(2000, 28, train=True, seed=0), photo_patches(2000, 28, train=False, seed=0)
+    flat = lambda patches: {tuple(p.flatten()[::97].tolist()) for p in patches}  # noqa: E731
+    assert not flat(train) & flat(test)
+
+
+def test_photo_blending_rejects_colour_images_in_one_line():
+    split = ImageSplit(torch.zeros(2, 3, 8, 8), torch.zeros(2, dtype=torch.long), "photos", ())
+    with pytest.raises(InvalidParameterError, match="square grayscale"):
+        blend_on_photos(split, train=True, seed=0)
+
+
+def test_digit_i_gets_the_same_photograph_patch_whatever_the_number_of_digits():
+    assert torch.equal(photo_patches(50, 28, train=True, seed=0), photo_patches(300, 28, train=True, seed=0)[:50])
