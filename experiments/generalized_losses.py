@@ -87,12 +87,13 @@ TUNING = (
     ]
 )
 # Each loss at its best value of the committed ``tune`` results (results/generalized_losses/tune/results.csv).
+TUNED_NT_XENT = {"loss.name": "nt_xent", "loss.temperature": 0.5}
 TUNED = (
-    {"loss.name": "nt_xent", "loss.temperature": 0.2},
-    {"loss.name": "decoupled_nt_xent", "loss.temperature": 0.2, "loss.lam": nt_xent_balance(0.2, HEAD_OUT)},
+    TUNED_NT_XENT,
+    {"loss.name": "decoupled_nt_xent", "loss.temperature": 0.2, "loss.lam": 2 * nt_xent_balance(0.2, HEAD_OUT)},
     {"loss.name": "swd_hypersphere", "loss.lam": 1.0},
     {"loss.name": "swd_hypercube", "loss.lam": 3.0},
-    {"loss.name": "swd_normal", "loss.lam": 0.3},
+    {"loss.name": "swd_normal", "loss.lam": 1.0},
 )
 
 PRESETS = {
