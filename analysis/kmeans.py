@@ -9,6 +9,11 @@ against a binary object mask (N, H, W):
   clusters are exactly the two regions; about 0: unrelated; splitting the object into parts lowers it);
 * ``iou``: each cluster is called object when most of its pixels lie on the object; the IoU of the union of
   object clusters with the mask (parts are fine, mixing object and background is not).
+
+``interior``: a map without its outer ``cells`` rings. A ResNet's last block reads the zero padding in its
+outer ring of cells, and every encoder, trained or not, gives those cells clusters of their own; the
+experiment drops the outer ring of the coarsest map (``border_pixels``) from every block's map, from the
+raw-pixel maps and from the masks, so that all are clustered and scored on the same interior.
 """
 
 from __future__ import annotations
@@ -38,6 +43,21 @@ def cluster_maps(features: torch.Tensor, k: int, seed: int, normalize: bool = Tr
             kmeans = KMeans(n_clusters=k, n_init=n_init, random_state=seed + i)
             maps[i] = kmeans.fit_predict(points[i].numpy())
     return torch.from_numpy(maps).reshape(n, height, width)
+
+
+def border_pixels(canvas: int, coarsest: int) -> int:
+    """The side of one cell of the coarsest (``coarsest`` x ``coarsest``) map on a ``canvas``-pixel image."""
+    if canvas % coarsest:
+        raise ValueError(f"a {coarsest} x {coarsest} map does not tile a {canvas} px canvas")
+    return canvas // coarsest
+
+
+def interior(maps: torch.Tensor, canvas: int, border: int) -> torch.Tensor:
+    """(..., h, w) maps over a ``canvas``-pixel image without the cells within ``border`` pixels of its edge."""
+    cells = border * maps.shape[-1] // canvas
+    if cells * canvas != border * maps.shape[-1]:
+        raise ValueError(f"a border of {border} px is not whole cells of a {maps.shape[-1]}-cell map of {canvas} px")
+    return maps[..., cells : maps.shape[-2] - cells, cells : maps.shape[-1] - cells] if cells else maps
 
 
 def upsample(maps: torch.Tensor, size: int) -> torch.Tensor:

@@ -32,6 +32,7 @@ OBJECT_FILLS = ("texture", "matched", "digit")
 class MaskedImages:
     images: torch.Tensor  # (N, C, S, S) in [0, 1]
     masks: torch.Tensor  # (N, S, S) bool: the object's pixels
+    digit_index: torch.Tensor | None = None  # (N,) which of the given digits each object's silhouette is
 
 
 def silhouettes(digits: torch.Tensor, size: int) -> torch.Tensor:
@@ -63,7 +64,8 @@ def make_masked_objects(
     generator = seeded_generator(seed)
     chosen = torch.randint(len(backgrounds), (n_images,), generator=generator)
     images = backgrounds.images[chosen].clone()
-    shapes = silhouettes(digits[torch.randint(len(digits), (n_images,), generator=generator)], object_size)
+    digit_index = torch.randint(len(digits), (n_images,), generator=generator)
+    shapes = silhouettes(digits[digit_index], object_size)
     corners = torch.randint(canvas - object_size + 1, (n_images, 1, 2), generator=generator)
     masks = paste(torch.zeros(n_images, 1, canvas, canvas), shapes[:, None].float(), corners)[:, 0] > 0.5
     if fill != "digit":  # a crop of another class: shift the class by 1..n_classes-1, pick one of its crops
@@ -80,4 +82,4 @@ def make_masked_objects(
     else:
         objects = torch.ones_like(images)
     images = torch.where(masks[:, None], objects, images)
-    return MaskedImages(images, masks)
+    return MaskedImages(images, masks, digit_index)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from datasets.digit_on_image import make_digit_on_image  # noqa: E402
+from datasets.digits_on_photos import blend_on_photos  # noqa: E402
 from datasets.instance_colors import colorize  # noqa: E402
 from datasets.labelled import LabelledImages  # noqa: E402
 from datasets.multidigit import make_multidigit  # noqa: E402
@@ -72,6 +73,14 @@ def _instance_colors(data_root: str | None) -> tuple[torch.Tensor, list[str], st
     return colored.images, titles, f"MNIST in instance colours (one colour pair per image); {colored.source}"
 
 
+def _digits_on_photos(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:
+    digits, _ = load_mnist(data_root)
+    first = ImageSplit(digits.images[:N_SHOWN], digits.labels[:N_SHOWN], digits.source, digits.class_names)
+    blended = blend_on_photos(first, train=True, seed=0)
+    titles = [f"digit {d}" for d in blended.labels.tolist()]
+    return blended.images, titles, f"MNIST-M-style digits (|photograph patch - digit|); {blended.source}"
+
+
 def _randbit(data_root: str | None) -> tuple[torch.Tensor, list[str], str]:
     digits, _ = load_mnist(data_root)
     base = LabelledImages(digits.images[:N_SHOWN], {"digit": digits.labels[:N_SHOWN]}, digits.source)
@@ -92,6 +101,7 @@ PREVIEWS: dict[str, Callable[[str | None], tuple[torch.Tensor, list[str], str]]]
     "digit_on_image": _digit_on_image,
     "digit_on_fashion": _digit_on_fashion,
     "instance_colors": _instance_colors,
+    "digits_on_photos": _digits_on_photos,
     "randbit": _randbit,
 }
 

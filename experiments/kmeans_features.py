@@ -4,13 +4,18 @@ Per image, the feature vectors of ResNet block groups 2, 3 and 4 are clustered w
 {2, 4, 6, 8}; the cluster map, upsampled to the image, shows which regions the features group together.
 The baseline is raw pixels (RGB averaged to the same resolution), clustered the same way in every run.
 
-Encoders (``kmeans.encoder``): ``trained`` (SimCLR, supervised or untrained, ``method.name``, on
-``data.images`` crops by the suite's trainer), ``file:<path>`` (the suite's ``--keep-encoders`` files, a
-torchvision ResNet state dict, or a SimCLR checkpoint converted to PyTorch; see
-``training/encoder_files.py``) or ``torchvision:<weights>``. Where the paper has only pictures we add a
-number: on images with a known object mask (a digit-shaped object cut from another photograph, see
-``datasets/masked_objects.py``) how well the clusters follow the object (ARI, object IoU) per block and K.
-Maps of a few whole photographs and masked images are saved with each run for the figures.
+Encoders (``kmeans.encoder``): ``trained`` (SimCLR, supervised or untrained, ``method.name``, by the suite's
+trainer on ``data.images``: photograph crops, or ``masked``: canvases of the kind that is scored), ``file:<path>``
+(the suite's ``--keep-encoders`` files, a torchvision ResNet state dict, or a SimCLR checkpoint converted to
+PyTorch; see ``training/encoder_files.py``) or ``torchvision:<weights>``. Where the paper has only pictures we
+add a number: on images with a known object mask (a digit-shaped object cut from another photograph, see
+``datasets/masked_objects.py``; or MultiDigits canvases, the digits' ink as the mask) how well the clusters
+follow the object (ARI, object IoU) per block and K, on the interior of the image: the outer ring of cells of
+the coarsest map, which reads the encoder's zero padding, is left out of every map and mask
+(``analysis.kmeans.interior``). An encoder trained on ``masked`` canvases (label: the digit whose silhouette
+the object has) is also probed linearly for that label on held-out canvases (``acc_linear``), so that the
+claim check can tell whether training learned its own task. Maps of a few whole images and masked images are
+saved with each run for the figures.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 import torch
 
 from analysis import kmeans_features as analysis
-from analysis.kmeans import cluster_maps, mask_scores, upsample
+from analysis.kmeans import border_pixels, cluster_maps, interior, mask_scores, upsample
 from analysis.tables import save_arrays
 from datasets import ImageSplit, load_mnist, load_natural_images, make_multidigit
 from datasets.masked_objects import OBJECT_FILLS, MaskedImages, make_masked_objects
@@ -32,6 +37,7 @@ from experiments.scales import QUICK_RESNET, SMOKE_RESNET
 from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
 from training.data import TrainImages
 from training.encoder_files import WEIGHTS_PREFIXES, EncoderWeightsError, load_weights
+from training.evaluate import ProbeSet, evaluate
 from training.features import BLOCKS, block_feature_maps, pixel_maps
 from training.pretrain import pretrain
 from training.rules import Interval, IntList, NameList, OneOf, parse_ints, setting
@@ -41,16 +47,20 @@ DISPLAY_PHOTOS = ("chelsea", "coffee", "astronaut")  # a cat's face for the pape
 N_DISPLAY_MASKED = 3
 MULTIDIGIT = "multidigit"  # MultiDigits canvases (for an encoder trained on them), digit boxes as the mask
 MULTIDIGIT_COUNT = 4
+INK = 0.5  # a MultiDigits pixel above this is digit ink (the mask of the multidigit set)
+MASKED = "masked"  # data.images: train on masked-object canvases of the first scored set's fill
 
 
 @dataclass(frozen=True)
 class KMeansData(ImageData):
-    """images / image_size / n_train: what a ``trained`` encoder trains on (``ImageData``); canvas_size: the
+    """images / image_size / n_train: what a ``trained`` encoder trains on (``ImageData``; ``masked``: canvases
+    of the first scored set's fill at ``image_size`` px, on the photographs' train region with MNIST training
+    digits, their objects scaled with the canvas; ``n_test`` held-out ones for the probe); canvas_size: the
     side of the clustered images; objects: the sets of masked images scored, ``+``-separated (fills of
     ``datasets/masked_objects.py``, or ``multidigit``: MultiDigits canvases with four ``object_size`` digits,
-    their boxes as the mask), ``n_masked`` images each; the first set's images are the ones shown."""
+    their ink as the mask), ``n_masked`` images each; the first set's images are the ones shown."""
 
-    images: str = setting(PHOTOS, OneOf((PHOTOS, *TORCHVISION_SOURCES), prefixes=("folder:",)))
+    images: str = setting(PHOTOS, OneOf((PHOTOS, MASKED, *TORCHVISION_SOURCES), prefixes=("folder:",)))
     image_size: int = setting(64, Interval(8, 512))
     n_train: int = setting(5000, Interval(0, 10**7))
     canvas_size: int = setting(128, Interval(16, 1024))
@@ -61,14 +71,23 @@ class KMeansData(ImageData):
     def cross_problem(self) -> str | None:
         if self.object_size > self.canvas_size:
             return f"data.object_size={self.object_size} must be <= data.canvas_size={self.canvas_size}"
+        if self.images == MASKED and self.objects.split("+")[0] == MULTIDIGIT:
+            return f"data.images={MASKED} trains on masked photographs; the first of data.objects must be a fill"
         return super().cross_problem()
+
+    @property
+    def training_object_size(self) -> int:
+        """The object side on ``masked`` training canvases: ``object_size`` scaled from the canvas to them."""
+        return max(2, round(self.object_size * self.image_size / self.canvas_size))
 
 
 @dataclass(frozen=True)
 class KMeansConfig:
     """encoder: trained | file:<path> | torchvision:<weights name>; label: its name in figures (default: the
     method, or the file name); blocks / ks: block groups and cluster counts, ``+``-separated; normalize:
-    L2-normalize each location's features (cluster by direction); n_init: k-means restarts per image."""
+    L2-normalize each location's features (cluster by direction); n_init: k-means restarts per image;
+    exclude_border: leave the outer ring of cells of the coarsest block's map (where its convolutions read
+    the zero padding) out of every map and mask."""
 
     encoder: str = setting(TRAINED, OneOf((TRAINED,), prefixes=WEIGHTS_PREFIXES))
     label: str = ""
@@ -76,6 +95,7 @@ class KMeansConfig:
     ks: str = setting("2+4+6+8", IntList(2, 64))
     normalize: bool = True
     n_init: int = setting(3, Interval(1, 100))
+    exclude_border: bool = True
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,7 @@ def data_source(config: KMeansRun, data_root: str | None) -> str:
             load_weights(config.kmeans.encoder)
         except EncoderWeightsError as error:
             raise EncoderWeightsError(f"kmeans.encoder={config.kmeans.encoder}: {error}") from None
-    sources = [load_split(config.data, True, config.seed, data_root).source] if config.trains_encoder else []
+    sources = [_training_split(config, True, data_root).source] if config.trains_encoder else []
     if _on_photos(config):
         sources.append(_backgrounds(config, data_root).source)
     return "+".join([*sources, load_mnist(data_root)[1].source])
@@ -109,29 +129,46 @@ def _on_photos(config: KMeansRun) -> bool:
 def _backgrounds(config: KMeansRun, data_root: str | None) -> ImageSplit:
     data = config.data
     per_class = max(1, data.n_masked // 5)
-    return load_natural_images(data.images, False, data.canvas_size, data_root, photos_per_class=per_class, seed=1)
+    return load_natural_images(
+        data.images if data.images != MASKED else PHOTOS,
+        False,
+        data.canvas_size,
+        data_root,
+        photos_per_class=per_class,
+        seed=1,
+    )
+
+
+def _training_split(config: KMeansRun, train: bool, data_root: str | None) -> ImageSplit:
+    """What a ``trained`` encoder trains on (``train``) or is probed on: ``load_split`` of ``data``, or for
+    ``masked`` the canvases of the first scored set's fill at ``image_size`` (train: the photographs' train
+    region and MNIST's training digits; held out: the test region and test digits), labelled by the digit
+    whose silhouette the object has."""
+    data = config.data
+    if data.images != MASKED:
+        return load_split(data, train, config.seed, data_root)
+    n = data.n_train if train else data.n_test
+    backgrounds = load_natural_images(
+        PHOTOS, train, data.image_size, data_root, photos_per_class=max(1, n // 10), seed=config.seed
+    )
+    digits = load_mnist(data_root)[0 if train else 1]
+    fill = data.objects.split("+")[0]
+    seed = config.seed * 2 + int(train)
+    canvases = make_masked_objects(backgrounds, digits.images, n, data.training_object_size, fill, seed)
+    source = f"{MASKED}-{fill}:{backgrounds.source}+{digits.source}"
+    return ImageSplit(canvases.images, digits.labels[canvases.digit_index], source, digits.class_names)
 
 
 def _masked(config: KMeansRun, objects: str, backgrounds: ImageSplit | None, digits: ImageSplit) -> MaskedImages:
-    """One set of scored images (for ``multidigit``, three more at the end to show)."""
+    """One set of scored images (for ``multidigit``, three more at the end to show; their ink is the mask)."""
     data = config.data
     if objects == MULTIDIGIT:
         n_images = data.n_masked + len(DISPLAY_PHOTOS)
         canvases = make_multidigit(
             digits, n_images, MULTIDIGIT_COUNT, data.canvas_size, data.object_size, "random", config.seed
         )
-        return MaskedImages(
-            canvases.images.expand(-1, 3, -1, -1), box_masks(canvases.targets["boxes"], data.canvas_size)
-        )
+        return MaskedImages(canvases.images.expand(-1, 3, -1, -1), canvases.images[:, 0] > INK)
     return make_masked_objects(backgrounds, digits.images, data.n_masked, data.object_size, objects, config.seed)
-
-
-def box_masks(boxes: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, K, 4) boxes (x0, y0, x1, y1), end exclusive -> (N, size, size) bool union of the boxes."""
-    coords = torch.arange(size)
-    inside_x = (coords >= boxes[..., 0, None]) & (coords < boxes[..., 2, None])  # (N, K, size)
-    inside_y = (coords >= boxes[..., 1, None]) & (coords < boxes[..., 3, None])
-    return (inside_y[..., :, None] & inside_x[..., None, :]).any(dim=1)
 
 
 def _display(config: KMeansRun, objects: str, masked: MaskedImages, backgrounds: ImageSplit | None) -> MaskedImages:
@@ -144,7 +181,7 @@ def _display(config: KMeansRun, objects: str, masked: MaskedImages, backgrounds:
             torch.cat([masked.images[extra], masked.images[shown]]),
             torch.cat([masked.masks[extra], masked.masks[shown]]),
         )
-    if config.data.images == PHOTOS:
+    if config.data.images in (PHOTOS, MASKED):
         whole = photographs(DISPLAY_PHOTOS, config.data.canvas_size)
     else:
         whole = backgrounds.images[: len(DISPLAY_PHOTOS)]
@@ -152,10 +189,12 @@ def _display(config: KMeansRun, objects: str, masked: MaskedImages, backgrounds:
     return MaskedImages(torch.cat([whole, masked.images[shown]]), torch.cat([no_mask, masked.masks[shown]]))
 
 
-def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, list[float]]:
+def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, list[float], dict[str, float]]:
+    """The encoder, its training history, and (trained on ``masked`` canvases with ``n_test``) ``acc_linear``:
+    a linear probe of the digit class on held-out canvases, which tells whether training learned its task."""
     if not config.trains_encoder:
-        return load_weights(config.kmeans.encoder).to(context.device), []
-    train = load_split(config.data, True, config.seed, context.data_root)
+        return load_weights(config.kmeans.encoder).to(context.device), [], {}
+    train = _training_split(config, True, context.data_root)
     result = pretrain(
         config,
         TrainImages(train.images),
@@ -164,7 +203,11 @@ def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, l
         progress=context.progress,
         checkpoint=context.checkpoint,
     )
-    return result.encoder, result.history
+    if config.data.images != MASKED or not config.data.n_test:
+        return result.encoder, result.history, {}
+    test = _training_split(config, False, context.data_root)
+    probe = ProbeSet(TrainImages(train.images), TrainImages(test.images), {"linear": (train.labels, test.labels)})
+    return result.encoder, result.history, evaluate(result.encoder, [probe], context.device, config.eval, config.seed)
 
 
 def _as_input(images: torch.Tensor, encoder: torch.nn.Module) -> torch.Tensor:
@@ -177,7 +220,7 @@ def _as_input(images: torch.Tensor, encoder: torch.nn.Module) -> torch.Tensor:
 def run(config: KMeansRun, context: RunContext) -> RunOutcome:
     km = config.kmeans
     blocks, ks = parse_ints(km.blocks), parse_ints(km.ks)
-    encoder, history = _encoder(config, context)
+    encoder, history, metrics = _encoder(config, context)
     sets = config.data.objects.split("+")
     backgrounds = _backgrounds(config, context.data_root) if _on_photos(config) else None  # once, for every set
     digits = load_mnist(context.data_root)[1]
@@ -189,35 +232,60 @@ def run(config: KMeansRun, context: RunContext) -> RunOutcome:
     start = time.perf_counter()
     features = block_feature_maps(encoder, images, blocks, context.device)
     features_s = time.perf_counter() - start
-    sources = {"": features, "pixels_": pixel_maps(images, {b: tuple(m.shape[-2:]) for b, m in features.items()})}
-    metrics, maps = {}, {}
+    sizes = {b: tuple(m.shape[-2:]) for b, m in features.items()}
+    border = border_pixels(canvas, min(size[-1] for size in sizes.values())) if km.exclude_border else 0
+    sources = {"": features, "pixels_": pixel_maps(images, sizes)}
+    maps = {}
     start = time.perf_counter()
     for prefix, source in sources.items():
         for b in blocks:
+            inside = interior(source[b], canvas, border)
             for k in ks:
-                clusters = cluster_maps(source[b], k, config.seed, km.normalize, km.n_init)
+                clusters = cluster_maps(inside, k, config.seed, km.normalize, km.n_init)
                 maps[f"{prefix or 'encoder_'}b{b}_k{k}"] = clusters[:n_display].numpy().astype(np.uint8)
                 for i, name in enumerate(sets):
                     own = clusters[n_display + i * n_masked : n_display + (i + 1) * n_masked]
-                    scores = mask_scores(upsample(own, canvas), masked[name].masks[:n_masked])
+                    truth = interior(masked[name].masks[:n_masked], canvas, border)
+                    scores = mask_scores(upsample(own, canvas - 2 * border), truth)
                     metrics.update({f"{name}_{prefix}{metric}_b{b}_k{k}": v for metric, v in scores.items()})
     metrics["kmeans_s"] = time.perf_counter() - start
     metrics["features_s"] = features_s
     if context.outputs is not None:
         pixels = (display.images * 255).round().to(torch.uint8).numpy()
-        arrays = {"images": pixels, "masks": display.masks.numpy()}
+        arrays = {"images": pixels, "masks": display.masks.numpy(), "border": np.array(border)}
         save_arrays(context.outputs / analysis.MAPS_FILE, arrays | maps)
     return RunOutcome(metrics, history)
 
 
 MULTIDIGIT_ENCODERS = "scratch/multidigit_count/quick/runs"  # where --keep-encoders --out scratch puts them
 TRAINED_VARIANTS = tuple({"method.name": m} for m in ("simclr", "supervised", "random"))
+# Encoders trained on canvases of the kind that is scored (``masked``: a digit-shaped patch of another
+# photograph on a photograph, its colour mean and spread matched to the background's), at half the scored
+# canvas: with a stride-1 stem, 64 px training canvases keep the cost of the old photo crops, and SimCLR's
+# crops (down to a quarter of the area) already show objects at the 2x scale of the 128 px scored canvases,
+# whose block-4 maps are 16 x 16 (14 x 14 inside the padding ring).
+MASKED_CANVASES = {
+    **QUICK_RESNET,
+    "model.stem_stride": 1,
+    "data.images": MASKED,
+    "data.objects": "matched+texture",
+    "data.image_size": 64,
+    "data.canvas_size": 128,
+    "data.object_size": 80,
+    "loss.temperature": 0.2,
+    "augment.crop_min_scale": 0.25,
+    "augment.color_strength": 0.5,
+}
 PRESETS = {
     "smoke": Preset(
         base={
             **SMOKE_RESNET,
+            "model.stem_stride": 1,
+            "data.images": MASKED,
+            "data.objects": "matched+texture",
             "data.image_size": 32,
             "data.n_train": 160,
+            "data.n_test": 60,
             "data.canvas_size": 48,
             "data.object_size": 32,
             "data.n_masked": 6,
@@ -228,6 +296,18 @@ PRESETS = {
         note="seconds; checks the pipeline only",
     ),
     "quick": Preset(
+        base={**MASKED_CANVASES, "data.n_train": 3000, "data.n_test": 1000, "data.n_masked": 48, "optim.epochs": 8},
+        variants=TRAINED_VARIANTS,
+        note="2-core CPU: ResNet-18 w8 (stride-1 stem) trained on 3k 64 px masked-object canvases, maps and "
+        "scores on 48 canvases of 128 px",
+    ),
+    "cpu": Preset(
+        base={**MASKED_CANVASES, "data.n_train": 10000, "data.n_test": 2000, "data.n_masked": 96, "optim.epochs": 15},
+        variants=TRAINED_VARIANTS,
+        note="2-core CPU: ResNet-18 w8 (stride-1 stem) trained on 10k 64 px masked-object canvases for 15 "
+        "epochs, maps and scores on 96 canvases of 128 px",
+    ),
+    "photos": Preset(
         base={
             **QUICK_RESNET,
             "model.width": 16,
@@ -241,7 +321,7 @@ PRESETS = {
         },
         variants=TRAINED_VARIANTS,
         note="2-core CPU: ResNet-18 width 16 (stride-2 stem) trained on 64 px crops of the ten offline "
-        "photographs, maps on 128 px images, 64 masked images scored",
+        "photographs (8 x 8 block-4 maps on 128 px images; not committed: colour tells these classes apart)",
     ),
     "multidigit": Preset(
         base={

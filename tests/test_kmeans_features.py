@@ -12,11 +12,13 @@ import torchvision
 from torch import nn
 
 import run_experiment
-from analysis.kmeans import cluster_maps, mask_scores, object_iou, upsample
+from analysis.kmeans import border_pixels, cluster_maps, interior, mask_scores, object_iou, upsample
 from analysis.kmeans_features import PIXELS, claim_check, scores
 from datasets import InvalidParameterError
 from datasets.masked_objects import make_masked_objects, match_statistics, silhouettes
 from datasets.sources import ImageSplit
+from experiments.kmeans_features import MULTIDIGIT, KMeansRun, _masked
+from sweeps.config import compose
 from training.encoder_files import (
     EncoderWeightsError,
     load_encoder_file,
@@ -173,6 +175,33 @@ def test_cluster_maps_find_two_separated_groups_and_upsample():
         cluster_maps(features, 1, seed=0)
 
 
+def test_the_padding_ring_is_left_out_of_clustering_and_scoring():
+    """A map whose outer ring of cells differs from everything inside (as zero padding makes it) and an object
+    in the interior: with the ring, K = 2 spends a cluster on it and misses the object; without, it is exact."""
+    features = torch.zeros(1, 2, 8, 8)
+    features[:, 0] = 1.0
+    features[:, 0, 3:5, 3:5], features[:, 1, 3:5, 3:5] = 0.8, 0.6  # the object: 2 x 2 cells, another direction
+    features[:, 1, [0, -1], :] = features[:, 1, :, [0, -1]] = 5.0  # the padding ring: far from both
+    mask = upsample(features[:, 1].gt(0.5).long() * features[:, 0].lt(1).long(), 64).bool()
+    border = border_pixels(64, 8)
+    assert border == 8
+    with_ring = mask_scores(upsample(cluster_maps(features, 2, seed=0), 64), mask)
+    inside = mask_scores(upsample(cluster_maps(interior(features, 64, border), 2, seed=0), 48), interior(mask, 64, 8))
+    assert with_ring["iou"] == 0.0 and inside == pytest.approx({"ari": 1.0, "iou": 1.0})
+    assert interior(torch.zeros(2, 16, 16), 64, border).shape == (2, 12, 12)  # 2 cells of a 16-cell map
+    with pytest.raises(ValueError, match="not whole cells"):
+        interior(torch.zeros(1, 6, 6), 64, border)
+
+
+def test_multidigit_objects_are_scored_by_their_ink_not_their_boxes(mnist):
+    config = compose(
+        KMeansRun, {"data.objects": MULTIDIGIT, "data.canvas_size": 56, "data.object_size": 28, "data.n_masked": 4}
+    )
+    masked = _masked(config, MULTIDIGIT, None, mnist[1])
+    ink = masked.images[:, 0] > 0.5
+    assert torch.equal(masked.masks, ink) and 0.02 < masked.masks.float().mean() < 0.4
+
+
 # ------------------------------------------------------------------------------------------ masked images
 def test_masked_objects_are_seeded_and_the_mask_says_which_pixels_changed(mnist):
     generator = torch.Generator().manual_seed(0)
@@ -201,12 +230,19 @@ def test_masked_objects_are_seeded_and_the_mask_says_which_pixels_changed(mnist)
 
 
 # ----------------------------------------------------------------------------------- claim and the table
-def _frame(iou: dict[str, dict[int, float]], matched_pixels: float = 0.2) -> pd.DataFrame:
-    """Runs scored on two sets: ``texture`` with raw pixels at 0.2, ``matched`` at ``matched_pixels``."""
+def _frame(
+    iou: dict[str, dict[int, float]],
+    matched_pixels: float = 0.2,
+    texture_pixels: float = 0.2,
+    probe: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Runs scored on two sets, raw pixels at ``texture_pixels`` / ``matched_pixels``; ``probe``: each
+    method's digit-probe accuracy on its training canvases."""
     rows = []
     for method, by_block in iou.items():
         row = {"run_id": method, "kmeans.encoder": "trained", "kmeans.label": None, "method.name": method}
-        for objects, pixels in (("texture", 0.2), ("matched", matched_pixels)):
+        row |= {"acc_linear": probe[method]} if probe else {}
+        for objects, pixels in (("texture", texture_pixels), ("matched", matched_pixels)):
             for block, value in by_block.items():
                 for k in (2, 4):
                     row |= {f"{objects}_iou_b{block}_k{k}": value, f"{objects}_ari_b{block}_k{k}": value / 2}
@@ -230,10 +266,26 @@ def test_claim_verdicts_follow_the_numbers():
     assert [g.name for g in claim_check(nothing).failed_gates] == [
         f"{objects}: supervised block-4 IoU - untrained encoder" for objects in ("texture", "matched")
     ]
+    # raw pixels beat every encoder on texture (colour finds the object there): not the reference on that set
+    colour_wins = _frame(GOOD, texture_pixels=0.7)
+    assert (
+        claim_check(colour_wins).verdict == "SUPPORTED"
+        and "vs the untrained encoder" in claim_check(colour_wins).summary
+    )
     table = scores(good)
     assert set(table["encoder"]) == {"simclr", "supervised", "random", PIXELS}
     assert set(table["objects"]) == {"texture", "matched"}
     assert table.query("objects == 'matched' and encoder == 'simclr' and block == 4")["iou"].tolist() == [0.5, 0.5]
+
+
+def test_trained_encoders_must_beat_the_untrained_one_on_their_own_task():
+    learned = claim_check(_frame(GOOD, probe={"simclr": 0.6, "supervised": 0.9, "random": 0.3}))
+    assert learned.verdict == "SUPPORTED" and learned.numbers["digit probe acc simclr"] == 0.6
+    unlearned = claim_check(_frame(GOOD, probe={"simclr": 0.31, "supervised": 0.9, "random": 0.3}))
+    assert unlearned.verdict == "INCONCLUSIVE"
+    assert [g.name for g in unlearned.failed_gates] == [
+        "simclr digit probe on its training canvases - untrained encoder"
+    ]
 
 
 # ------------------------------------------------------------------------------- the experiment, end to end
@@ -243,7 +295,10 @@ def test_kept_encoders_feed_a_file_encoder_run(tmp_path, mnist_root, capsys):
     kept = sorted(runs.glob("*.encoder.pt"))
     assert len(kept) == 2  # SimCLR and supervised; the untrained encoder has no checkpoint to keep
     maps = np.load(next(runs.glob("*/maps.npz")))
-    assert maps["images"].shape == (6, 3, 48, 48) and maps["encoder_b4_k4"].shape == (6, 3, 3)
+    # 48 px, stride-1 stem: 24 x 24 block-2 and 6 x 6 block-4 maps, scored and shown without the outer ring
+    # of 8 px (one block-4 cell)
+    assert maps["images"].shape == (6, 3, 48, 48) and maps["encoder_b4_k4"].shape == (6, 4, 4)
+    assert int(maps["border"]) == 8 and maps["encoder_b2_k4"].shape == (6, 16, 16)
     assert run_experiment.main(_args(tmp_path / "b", mnist_root, "--set", f"kmeans.encoder=file:{kept[0]}")) == 0
     records = list((tmp_path / "b" / "kmeans_features" / "smoke" / "runs").glob("*.json"))
     assert len(records) == 1  # the three method variants are one run: a loaded encoder is not trained
