@@ -31,7 +31,7 @@ TUNING_DEPTH = 3  # 2 hidden layers, SimCLR's usual head
 HEAD_OUT = 64  # d, the projection head's output size at the CPU scales
 # The 2-core CPU scale shared with ``batch_size``: 5k MNIST-M-style digits (each blended into a patch of the
 # shipped photographs, ``data.images=mnist_on_photos``), the notebook's ConvN, SimCLR's crops and colour
-# distortion, 5 epochs; bf16 where the CPU multiplies it natively (``auto``: fp32 elsewhere, its own run id).
+# distortion, 5 epochs, bf16 (1.4x on a CPU with bf16 units; emulated and slow elsewhere: set fp32).
 # On plain MNIST the raw pixels (0.865) and an untrained ConvN (0.80) left trained encoders (0.85-0.91) no room
 # to differ; on these digits the floors are 0.37 / 0.40 and SimCLR reaches 0.6-0.76 (results/generalized_losses/).
 QUICK_PHOTO_DIGITS = {
@@ -46,7 +46,7 @@ QUICK_PHOTO_DIGITS = {
     "optim.epochs": 5,
     "optim.batch_size": 256,
     "optim.lr": 1e-3,
-    "optim.precision": "auto",
+    "optim.precision": "bf16",  # the committed runs' precision; on a CPU without bf16 units set fp32 (own run ids)
     "eval.probe_epochs": 30,
 }
 # The smallest scale at which a non-linear head starts to pay for NT-Xent (linear-head lead 0.06 at 5k x 3
