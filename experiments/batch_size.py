@@ -9,8 +9,8 @@ large batches.
 Equal epochs, as in the paper. On the MNIST-M-style digits this gives a gap at the shallowest head where plain
 MNIST gave none; at a few epochs it favours the small batches (more steps: batch 32 takes 16x the steps of
 batch 512), and with more epochs the step count matters less. Equal steps (batch 512 for 16x the epochs) was
-measured too and rejected: it compares how much data each batch size sees, not the batch
-(results/batch_size/README.md).
+measured too and rejected: it compares how much data each batch size sees, not the batch (10k digits, 2
+seeds: batch 512 ahead of 32 by 0.137 with a linear head at equal steps, batch 32 ahead by 0.041 at 4 epochs).
 """
 
 from __future__ import annotations
