@@ -17,5 +17,6 @@ from __future__ import annotations
 VERSIONS: dict[str, int] = {
     "method:autoencoder": 2,  # 2: reconstructs the image channels only (method.reconstruct=image); 1 was all
     "data:multidigit_count": 2,  # 2: in-grid runs are probed with cell-aligned digits, as they were trained
-    "data:kmeans_features": 2,  # 2: scored without the padding ring; MultiDigits objects by their ink, not boxes
+    "data:kmeans_features": 3,  # 2: scored without the padding ring, MultiDigits objects by their ink, not boxes;
+    # 3: encoders trained on masked canvases also score view retrieval on held-out ones
 }

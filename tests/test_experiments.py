@@ -320,3 +320,15 @@ def test_the_sweep_line_counts_runs_and_estimates_the_time_left_from_the_runs_tr
     assert progress_line(9, 10, [30.0]) == "sweep: 9/10 runs done, at most about 30 s left (30 s a run so far)"
     assert progress_line(10, 10, [30.0]) == "sweep: 10/10 runs done"
     assert progress_line(3, 10, []) == "sweep: 3/10 runs done"  # nothing trained here yet: no estimate
+
+
+def test_every_relative_link_of_the_markdown_pages_points_to_a_file_that_exists():
+    root = RESULTS.parent
+    pages = [root / "README.md", *root.glob("*/README.md"), *RESULTS.glob("*/README.md"), RESULTS / "REPORT.md"]
+    broken = [
+        f"{page.relative_to(root)} -> {target}"
+        for page in pages
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        if not target.startswith(("http://", "https://")) and not (page.parent / target).exists()
+    ]
+    assert not broken, f"broken links: {broken}"

@@ -17,8 +17,16 @@ from analysis.kmeans_features import PIXELS, claim_check, scores
 from datasets import InvalidParameterError
 from datasets.masked_objects import make_masked_objects, match_statistics, silhouettes
 from datasets.sources import ImageSplit
-from experiments.kmeans_features import MULTIDIGIT, KMeansRun, _masked
-from sweeps.config import compose
+from experiments.kmeans_features import (
+    MULTIDIGIT,
+    MULTIDIGIT_ENCODER_IDS,
+    MULTIDIGIT_ENCODER_RUNS,
+    KMeansRun,
+    _masked,
+)
+from experiments.registry import EXPERIMENTS
+from sweeps.config import compose, run_id
+from sweeps.grid import build_grid, parse_overrides
 from training.encoder_files import (
     EncoderWeightsError,
     load_encoder_file,
@@ -235,13 +243,15 @@ def _frame(
     matched_pixels: float = 0.2,
     texture_pixels: float = 0.2,
     probe: dict[str, float] | None = None,
+    retrieval: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Runs scored on two sets, raw pixels at ``texture_pixels`` / ``matched_pixels``; ``probe``: each
-    method's digit-probe accuracy on its training canvases."""
+    """Runs scored on two sets, raw pixels at ``texture_pixels`` / ``matched_pixels``; ``probe`` /
+    ``retrieval``: each method's digit-probe accuracy and view retrieval on held-out training canvases."""
     rows = []
     for method, by_block in iou.items():
         row = {"run_id": method, "kmeans.encoder": "trained", "kmeans.label": None, "method.name": method}
         row |= {"acc_linear": probe[method]} if probe else {}
+        row |= {"view_retrieval": retrieval[method]} if retrieval else {}
         for objects, pixels in (("texture", texture_pixels), ("matched", matched_pixels)):
             for block, value in by_block.items():
                 for k in (2, 4):
@@ -279,12 +289,21 @@ def test_claim_verdicts_follow_the_numbers():
 
 
 def test_trained_encoders_must_beat_the_untrained_one_on_their_own_task():
-    learned = claim_check(_frame(GOOD, probe={"simclr": 0.6, "supervised": 0.9, "random": 0.3}))
-    assert learned.verdict == "SUPPORTED" and learned.numbers["digit probe acc simclr"] == 0.6
-    unlearned = claim_check(_frame(GOOD, probe={"simclr": 0.31, "supervised": 0.9, "random": 0.3}))
+    probe, retrieval = (
+        {"simclr": 0.12, "supervised": 0.9, "random": 0.1},
+        {"simclr": 0.6, "supervised": 0.2, "random": 0.3},
+    )
+    learned = claim_check(_frame(GOOD, probe=probe, retrieval=retrieval))
+    assert learned.verdict == "SUPPORTED"  # SimCLR is judged on retrieval, not on the digit it never saw
+    assert learned.numbers["digit probe simclr"] == 0.12 and learned.numbers["view retrieval supervised"] == 0.2
+    unlearned = claim_check(_frame(GOOD, probe=probe, retrieval=retrieval | {"simclr": 0.31}))
     assert unlearned.verdict == "INCONCLUSIVE"
     assert [g.name for g in unlearned.failed_gates] == [
-        "simclr digit probe on its training canvases - untrained encoder"
+        "simclr view retrieval on held-out canvases - untrained encoder"
+    ]
+    no_digits = claim_check(_frame(GOOD, probe=probe | {"supervised": 0.11}, retrieval=retrieval))
+    assert [g.name for g in no_digits.failed_gates] == [
+        "supervised digit probe on held-out canvases - untrained encoder"
     ]
 
 
@@ -322,3 +341,11 @@ def test_bad_kmeans_input_is_one_line_before_any_work(setting, message, tmp_path
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "kmeans_features").exists()
+
+
+def test_the_multidigit_preset_reads_the_encoders_its_note_tells_how_to_keep():
+    kept = build_grid(EXPERIMENTS["multidigit_count"], "quick", parse_overrides(list(MULTIDIGIT_ENCODER_RUNS)))
+    ids = {run.config.method.name: run_id(run.config, "mnist-full", "multidigit_count") for run in kept}
+    assert ids == {"simclr": MULTIDIGIT_ENCODER_IDS["SimCLR"], "supervised": MULTIDIGIT_ENCODER_IDS["supervised"]}
+    read = [v["kmeans.encoder"] for v in EXPERIMENTS["kmeans_features"].presets["multidigit"].variants]
+    assert read == [f"file:scratch/multidigit_count/quick/runs/{i}.encoder.pt" for i in MULTIDIGIT_ENCODER_IDS.values()]

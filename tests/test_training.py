@@ -16,7 +16,7 @@ from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages
 from training.device import has_strided_pointwise_conv, memory_format_problem, prepare, resolve_precision
 from training.encoders import ENCODERS, ConvN, build_encoder
-from training.evaluate import linear_probe
+from training.evaluate import linear_probe, view_retrieval
 from training.heads import projection_head
 from training.loop import NonFiniteLossError
 from training.methods import METHODS, Method, StepOutput, register
@@ -214,6 +214,20 @@ def test_linear_probe_separates_separable_features():
         features[:600], labels[torch.randperm(600, generator=generator)], features[600:], labels[600:], epochs=20
     )
     assert shuffled < 0.5
+
+
+class _NoiseEncoder(torch.nn.Module):
+    """Features that ignore the image: retrieval at chance."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.randn(len(images), 16, generator=torch.Generator().manual_seed(len(images)))
+
+
+def test_view_retrieval_finds_the_partner_view_when_features_see_the_image():
+    images = torch.rand(50, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    mild = AugmentConfig(crop_min_scale=0.9, color_strength=0.0)
+    assert view_retrieval(torch.nn.Flatten(), images, mild, torch.device("cpu"), seed=0) > 0.9
+    assert view_retrieval(_NoiseEncoder(), images, mild, torch.device("cpu"), seed=0) < 0.1  # chance 1/99
 
 
 def test_precision_auto_resolves_per_device_and_bf16_trains_with_the_loss_in_fp32(monkeypatch):

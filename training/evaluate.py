@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.augment import AugmentConfig, augment
 from training.config import EvalConfig
 from training.data import TrainImages
 from training.device import as_input, autocast
@@ -43,6 +44,22 @@ def extract_features(
         with autocast(device):
             chunks.append(encoder(as_input(images, device)).float().cpu())
     return torch.cat(chunks)
+
+
+@torch.no_grad()
+def view_retrieval(
+    encoder: nn.Module, images: torch.Tensor, augment_config: AugmentConfig, device: torch.device, seed: int
+) -> float:
+    """Instance discrimination on held-out images, the contrastive methods' own task: two augmented views of
+    each of the n images, and the fraction of the 2n views whose most cosine-similar other view (encoder
+    features) is their partner. Chance is 1 / (2n - 1)."""
+    generator = torch.Generator().manual_seed(seed)
+    views = torch.cat([augment(images, augment_config, generator) for _ in range(2)])
+    features = F.normalize(extract_features(encoder, TrainImages(views), device), dim=1)
+    similarity = features @ features.T
+    similarity.fill_diagonal_(-float("inf"))
+    partners = torch.arange(len(views)).roll(len(images))
+    return (similarity.argmax(dim=1) == partners).float().mean().item()
 
 
 def linear_probe(
