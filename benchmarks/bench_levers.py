@@ -39,6 +39,7 @@ CPU_PRESETS = {
     "color_distortion (ConvN, 28 px, RGB)": ("convn", 0, 1, 3, 28, 256, 256, 64),
     "multidigit_size (ResNet-18 w8, 112 px)": ("resnet18", 8, 2, 1, 112, 128, 256, 64),
     "multidigit_count / digit_on_image (ResNet-18 w8, 56 px)": ("resnet18", 8, 2, 1, 56, 128, 256, 64),
+    "kmeans_features (ResNet-18 w8, stride-1 stem, 64 px, RGB)": ("resnet18", 8, 1, 3, 64, 128, 256, 64),
 }
 
 

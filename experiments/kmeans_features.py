@@ -327,7 +327,7 @@ PRESETS = {
     "cpu": Preset(
         base={**MASKED_CANVASES, "data.n_train": 20000, "data.n_test": 2000, "data.n_masked": 96, "optim.epochs": 24},
         variants=TRAINED_VARIANTS,
-        note="2-core CPU, about 45 min: ResNet-18 w8 (stride-1 stem) trained on 20k 64 px masked-object canvases "
+        note="2-core CPU, about 42 min: ResNet-18 w8 (stride-1 stem) trained on 20k 64 px masked-object canvases "
         "for 24 epochs (3,750 steps), maps and scores on 96 canvases of 128 px",
     ),
     "photos": Preset(
