@@ -33,26 +33,29 @@ from training.encoders import build_encoder  # noqa: E402
 from training.heads import projection_head  # noqa: E402
 
 CPU = torch.device("cpu")
-# cpu preset: (encoder, width, stem stride, channels, image size, batch, head hidden, head out)
+# cpu preset: (encoder, width, stem stride, channels, image size, batch, head hidden, head out, memory format as
+# the preset sets it: every measurement of a row uses it, so that the baseline is the preset's own eager fp32)
 CPU_PRESETS = {
-    "randbit / randbit_methods (ConvN, 28 px, 20 bits)": ("convn", 0, 1, 21, 28, 512, 256, 64),
-    "color_distortion (ConvN, 28 px, RGB)": ("convn", 0, 1, 3, 28, 256, 256, 64),
-    "multidigit_size (ResNet-18 w8, 112 px)": ("resnet18", 8, 2, 1, 112, 128, 256, 64),
-    "multidigit_count / digit_on_image (ResNet-18 w8, 56 px)": ("resnet18", 8, 2, 1, 56, 128, 256, 64),
-    "kmeans_features (ResNet-18 w8, stride-1 stem, 64 px, RGB)": ("resnet18", 8, 1, 3, 64, 128, 256, 64),
+    "randbit (ConvN, 28 px, 20 bits, channels_last)": ("convn", 0, 1, 21, 28, 512, 256, 64, "channels_last"),
+    "randbit_methods (ConvN, 28 px, 20 bits)": ("convn", 0, 1, 21, 28, 512, 256, 64, "auto"),
+    "color_distortion (ConvN, 28 px, RGB)": ("convn", 0, 1, 3, 28, 256, 256, 64, "auto"),
+    "multidigit_size (ResNet-18 w8, 112 px)": ("resnet18", 8, 2, 1, 112, 128, 256, 64, "auto"),
+    "multidigit_count / digit_on_image (ResNet-18 w8, 56 px)": ("resnet18", 8, 2, 1, 56, 128, 256, 64, "auto"),
+    "kmeans_features (ResNet-18 w8, stride-1 stem, 64 px, RGB)": ("resnet18", 8, 1, 3, 64, 128, 256, 64, "auto"),
 }
 
 
 def make_step(shape: tuple, precision: str, compiled: bool):
     """A closure doing one training step on fixed random views, and the model it trains."""
-    encoder_name, width, stride, channels, size, batch, hidden, out = shape
+    encoder_name, width, stride, channels, size, batch, hidden, out, memory_format = shape
     torch.manual_seed(0)
     encoder = build_encoder(encoder_name, channels, size, width or 64, "small", stride)
-    model = prepare(torch.nn.Sequential(encoder, projection_head(encoder.feature_dim, 2, hidden, out)), CPU, precision)
+    head = projection_head(encoder.feature_dim, 2, hidden, out)
+    model = prepare(torch.nn.Sequential(encoder, head), CPU, precision, memory_format)
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     loss_fn = build_loss("nt_xent", temperature=0.2)
     forward = torch.compile(model) if compiled else model
-    views = [as_input(torch.rand(batch, channels, size, size), CPU, precision) for _ in range(2)]
+    views = [as_input(torch.rand(batch, channels, size, size), CPU, precision, memory_format) for _ in range(2)]
 
     def step() -> float:
         with autocast(CPU, precision):
