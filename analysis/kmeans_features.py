@@ -57,7 +57,8 @@ def encoder_names(frame: pd.DataFrame) -> pd.Series:
 
 
 def _role(name: str) -> str | None:
-    lowered = name.lower()
+    """simclr / supervised / random (an untrained encoder: the method's name, or a label saying so), else None."""
+    lowered = name.lower().replace("untrained", "random")
     return next((role for role in ("simclr", "supervised", "random") if role in lowered), None)
 
 
@@ -182,9 +183,9 @@ def _scores_figure(table: pd.DataFrame) -> plt.Figure:
 
 
 def _reference(objects: str, roles: dict[str, str]) -> str:
-    """What SimCLR must beat on a set: raw pixels where colour cannot find the object (or no untrained encoder
-    was run), else the untrained encoder (architecture alone)."""
-    return PIXELS if objects in COLOUR_MATCHED or "random" not in roles else roles["random"]
+    """What SimCLR must beat on a set: raw pixels where colour cannot find the object, else the untrained
+    encoder (architecture alone)."""
+    return PIXELS if objects in COLOUR_MATCHED else roles["random"]
 
 
 def _check_set(table: pd.DataFrame, objects: str, roles: dict[str, str]) -> tuple[dict[str, float], bool, str]:
@@ -247,14 +248,16 @@ def _task_gates(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[dict[str, f
 
 
 def claim_check(frame: pd.DataFrame) -> ClaimCheck:
-    """Gates (where the grid has an untrained encoder): each trained encoder beats it on its training task
-    (where probed), and on every scored set the supervised encoder's last-block IoU beats the untrained
+    """Gates (the grid needs an untrained encoder, else INCONCLUSIVE): each trained encoder beats it on its
+    training task (where probed), and on every scored set the supervised encoder's last-block IoU beats the untrained
     encoder's, or the score cannot see learned object features at all. Claim: supported only when every
     scored set shows all three parts."""
     table = scores(frame)
     roles = {_role(name): name for name in table["encoder"].unique() if _role(name)}
     if "simclr" not in roles or "supervised" not in roles:
         return ClaimCheck(CLAIM, {}, None, "needs a SimCLR and a supervised encoder")
+    if "random" not in roles:  # every gate compares with it: without one no verdict can mean what it says
+        return ClaimCheck(CLAIM, {}, None, "needs an untrained encoder (method.name=random) for its gates")
     numbers, holds, summaries = {}, [], []
     for objects in table["objects"].unique():
         set_numbers, set_holds, summary = _check_set(table, objects, roles)
@@ -272,6 +275,5 @@ def claim_check(frame: pd.DataFrame) -> ClaimCheck:
             "the score does not reward learned object features on these images",
         )
         for o in table["objects"].unique()
-        if "random" in roles
     ]
     return ClaimCheck(CLAIM, numbers, all(holds), "; ".join(summaries), gates)

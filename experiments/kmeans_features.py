@@ -353,9 +353,13 @@ PRESETS = {
             "data.object_size": 28,
             "data.n_masked": 64,
         },
-        variants=tuple(
-            {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/{run}.encoder.pt", "kmeans.label": label}
-            for label, run in MULTIDIGIT_ENCODER_IDS.items()
+        variants=(
+            *(
+                {"kmeans.encoder": f"file:{MULTIDIGIT_ENCODERS}/{run}.encoder.pt", "kmeans.label": label}
+                for label, run in MULTIDIGIT_ENCODER_IDS.items()
+            ),
+            # the gates' reference: the same ResNet-18 w8 (stride-2 stem), untrained, reading RGB canvases
+            {"method.name": "random", "model.width": 8, "model.stem_stride": 2, "kmeans.label": "untrained"},
         ),
         note="multidigit_count quick encoders (4 digits, random placement, the 84 px canvas) on MultiDigits canvases, "
         "112 px, 28 px digits; first keep them: run_experiment.py multidigit_count --preset quick --set "
@@ -372,6 +376,13 @@ PRESETS = {
             {"kmeans.encoder": "file:data/weights/resnet50-1x.pth", "kmeans.label": "SimCLR ResNet-50 (1x)"},
             {"kmeans.encoder": "file:data/weights/resnet50-2x.pth", "kmeans.label": "SimCLR ResNet-50 (2x)"},
             {"kmeans.encoder": "torchvision:ResNet50_Weights.IMAGENET1K_V1", "kmeans.label": "supervised ResNet-50"},
+            # the gates' reference: a ResNet-50 left untrained, its stem down-sampling 4x as torchvision's does
+            {
+                "method.name": "random",
+                "model.encoder": "resnet50",
+                "model.stem_stride": 4,
+                "kmeans.label": "untrained ResNet-50",
+            },
         ),
         note="paper scale: SimCLR ResNet-50 1x / 2x converted from the official TensorFlow checkpoints "
         "(data/weights/resnet50-{1x,2x}.pth) and torchvision's supervised ResNet-50, on ImageNet (or COCO) "

@@ -282,6 +282,9 @@ def test_claim_verdicts_follow_the_numbers():
         claim_check(colour_wins).verdict == "SUPPORTED"
         and "vs the untrained encoder" in claim_check(colour_wins).summary
     )
+    # no untrained encoder in the grid (the file encoders of a preset alone): no gate, so no verdict
+    alone = claim_check(_frame({"simclr": GOOD["simclr"], "supervised": GOOD["supervised"]}))
+    assert alone.verdict == "INCONCLUSIVE" and "untrained encoder" in alone.summary
     table = scores(good)
     assert set(table["encoder"]) == {"simclr", "supervised", "random", PIXELS}
     assert set(table["objects"]) == {"texture", "matched"}
@@ -347,5 +350,12 @@ def test_the_multidigit_preset_reads_the_encoders_its_note_tells_how_to_keep():
     kept = build_grid(EXPERIMENTS["multidigit_count"], "quick", parse_overrides(list(MULTIDIGIT_ENCODER_RUNS)))
     ids = {run.config.method.name: run_id(run.config, "mnist-full", "multidigit_count") for run in kept}
     assert ids == {"simclr": MULTIDIGIT_ENCODER_IDS["SimCLR"], "supervised": MULTIDIGIT_ENCODER_IDS["supervised"]}
-    read = [v["kmeans.encoder"] for v in EXPERIMENTS["kmeans_features"].presets["multidigit"].variants]
+    variants = EXPERIMENTS["kmeans_features"].presets["multidigit"].variants
+    read = [v["kmeans.encoder"] for v in variants if "kmeans.encoder" in v]
     assert read == [f"file:scratch/multidigit_count/quick/runs/{i}.encoder.pt" for i in MULTIDIGIT_ENCODER_IDS.values()]
+
+
+def test_an_encoder_labelled_untrained_is_the_gates_reference():
+    frame = _frame(GOOD).astype({"kmeans.label": object})
+    frame.loc[frame["method.name"] == "random", "kmeans.label"] = "untrained ResNet-50"
+    assert claim_check(frame).verdict == "SUPPORTED"
