@@ -13,8 +13,10 @@ add a number: on images with a known object mask (a digit-shaped object cut from
 follow the object (ARI, object IoU) per block and K, on the interior of the image: the outer ring of cells of
 the coarsest map, which reads the encoder's zero padding, is left out of every map and mask
 (``analysis.kmeans.interior``). An encoder trained on ``masked`` canvases (label: the digit whose silhouette
-the object has) is also probed linearly for that label on held-out canvases (``acc_linear``), so that the
-claim check can tell whether training learned its own task. Maps of a few whole images and masked images are
+the object has) is also measured on held-out canvases at each training task, a linear probe of that label
+(``acc_linear``, supervised training's) and finding each canvas's other view (``view_retrieval``, SimCLR's), so
+that the claim check can tell whether training learned its own task; every gate compares with an untrained
+encoder, which each preset's grid carries. Maps of a few whole images and masked images are
 saved with each run for the figures.
 """
 
