@@ -49,7 +49,7 @@ def training_step() -> None:
     from sweeps.config import compose
     from training.augment import augment
     from training.encoders import build_encoder
-    from training.methods import METHODS
+    from training.methods import method_classes
     from training.optim import make_optimizer
 
     print(f"\n{'quick training step':22s} {'ms':>8s} {'/ NT-Xent':>9s}")
@@ -58,7 +58,7 @@ def training_step() -> None:
     for variant in TUNED:
         config = compose(GeneralizedLossesRun, {**QUICK_PHOTO_DIGITS, **variant, "model.head_depth": 3})
         torch.manual_seed(0)
-        method = METHODS["simclr"](build_encoder("convn", 1, 28), config, None)
+        method = method_classes()["simclr"](build_encoder("convn", 1, 28), config, None)
         optimizer = make_optimizer(method.parameters(), config.optim)
         g = torch.Generator().manual_seed(0)
 

@@ -20,7 +20,7 @@ from sweeps.config import RunConfig  # noqa: E402
 from training.augment import AugmentConfig, augment  # noqa: E402
 from training.config import LossConfig, MethodConfig, ModelConfig  # noqa: E402
 from training.encoders import build_encoder  # noqa: E402
-from training.methods import METHODS  # noqa: E402
+from training.methods import method_classes  # noqa: E402
 from training.optim import OptimConfig  # noqa: E402
 
 BATCH, CHANNELS = 256, 11  # one image channel and ten bit planes
@@ -36,7 +36,7 @@ def step_ms(name: str) -> float:
         optim=OptimConfig(batch_size=BATCH),
     )
     images, targets = torch.rand(BATCH, CHANNELS, 28, 28), torch.randint(0, 10, (BATCH,))
-    method = METHODS[name](build_encoder("convn", CHANNELS, 28), settings, targets)
+    method = method_classes()[name](build_encoder("convn", CHANNELS, 28), settings, targets)
     method.setup(images[:2], CHANNELS)
     optimizer = torch.optim.Adam([p for p in method.parameters() if p.requires_grad], lr=1e-3)
     generator, times = torch.Generator().manual_seed(0), []

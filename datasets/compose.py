@@ -9,9 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from datasets.names import COMPOSITE_MODES
 from datasets.validation import check_choice
-
-COMPOSITE_MODES = ("max", "add")
 
 
 def resize_digits(digits: torch.Tensor, size: int) -> torch.Tensor:

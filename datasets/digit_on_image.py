@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import torch
 
-from datasets.compose import COMPOSITE_MODES, paste, resize_digits
+from datasets.compose import paste, resize_digits
 from datasets.labelled import LabelledImages, seeded_generator
+from datasets.names import COMPOSITE_MODES, DEFAULT_OFFSETS
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError, check_choice, check_int_range
 
-DEFAULT_OFFSETS = (0.15, 0.45, 0.75)
 NO_DIGIT = -1
 
 
@@ -33,11 +33,6 @@ def copy_corners(canvas_size: int, digit_size: int, offsets: tuple[float, ...] =
             f"need max(offset) * canvas + digit_size <= canvas"
         )
     return torch.cartesian_prod(starts, starts)
-
-
-def largest_digit(canvas_size: int, offsets: tuple[float, ...] = DEFAULT_OFFSETS) -> int:
-    """The largest digit side whose copies fit on a ``canvas_size`` canvas."""
-    return canvas_size - int(round(max(offsets) * canvas_size))
 
 
 class DigitOverlay:

@@ -22,10 +22,9 @@ import torch.nn.functional as F
 
 from datasets.compose import paste, resize_digits
 from datasets.labelled import seeded_generator
+from datasets.names import OBJECT_FILLS
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError, check_choice, check_int_range
-
-OBJECT_FILLS = ("texture", "matched", "digit")
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,9 @@ import torch
 
 from datasets.compose import paste, resize_digits
 from datasets.labelled import LabelledImages, presence_vector, seeded_generator
+from datasets.names import PLACEMENTS, grid_cells
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError, check_choice, check_int_range
-
-PLACEMENTS = ("random", "in_grid")
-
-
-def grid_cells(canvas_size: int, digit_size: int) -> int:
-    """Number of non-overlapping digit cells of the in-grid layout: (canvas // digit)^2."""
-    return (canvas_size // digit_size) ** 2
 
 
 def _validate(n_images: int, n_digits: int, canvas_size: int, digit_size: int, placement: str) -> None:

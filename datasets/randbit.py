@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import torch
 
 from datasets.labelled import LabelledImages, seeded_generator
+from datasets.names import BIT_SOURCES, MAX_BITS
 from datasets.validation import check_choice, check_int_range
 
-MAX_BITS = 30
-BIT_SOURCES = ("random", "hash")
 _HASH_PRIME = (1 << 61) - 1
 
 

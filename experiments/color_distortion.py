@@ -17,20 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
-
-from analysis import color_distortion as analysis
-from analysis.color_histograms import histograms, retrieval_accuracy
-from analysis.tables import save_arrays
-from datasets import ImageSplit
-from datasets.instance_colors import SOURCE_SUFFIX, colorize
-from datasets.sources import FASHION_MNIST
-from experiments import image_data
-from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun, load_splits, run_on_images
-from experiments.scales import FLOORS, QUICK_RESNET, SMOKE_SIZE
-from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
-from training.augment import augment
-from training.device import device_generator
+from datasets.names import FASHION_MNIST
+from experiments.image_data import IMAGE_SOURCES, MNIST, ImageData, ImageRun
+from experiments.scales import CPU_LEVERS, FLOORS, QUICK_RESNET, SMOKE_SIZE
+from sweeps.spec import Experiment, Lazy, Preset
 from training.rules import OneOf, setting
 
 GRAYSCALE_SOURCES = (MNIST, FASHION_MNIST)
@@ -55,50 +45,6 @@ class ColorDistortionData(ImageData):
 @dataclass(frozen=True)
 class ColorDistortionRun(ImageRun):
     data: ColorDistortionData = field(default_factory=ColorDistortionData)
-
-
-def colored_splits(config: ColorDistortionRun, data_root: str | None) -> tuple[ImageSplit, ImageSplit]:
-    """The run's (train, test) splits, each image in its own colour pair when ``data.instance_colors``
-    (train and test draw different pairs)."""
-    splits = load_splits(config, data_root)
-    if not config.data.instance_colors:
-        return splits
-    return tuple(colorize(split, 2 * config.seed + k) for k, split in enumerate(splits))
-
-
-def data_source(config: ColorDistortionRun, data_root: str | None) -> str:
-    source = image_data.data_source(config, data_root)
-    return f"{source}{SOURCE_SUFFIX}" if config.data.instance_colors else source
-
-
-N_RETRIEVAL = 500  # test crops for the histogram retrieval (chance 1/500)
-N_SHOWN_CROPS = 4  # crops per image in the histogram figure
-SHOWN_CLASSES = (1, 2)  # digits 1 and 2; of the offline photographs, the cat and the coffee cup
-
-
-def shortcut(config: ColorDistortionRun, test: ImageSplit) -> tuple[float, dict]:
-    """The run's augmentation applied twice to test crops: histogram retrieval accuracy, and the histograms
-    of ``N_SHOWN_CROPS`` views of the first image of two classes."""
-    generator = device_generator(config.seed + 7, torch.device("cpu"))
-    keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(config.seed))[:N_RETRIEVAL]
-    images = test.images[keep]
-    first, second = (histograms(augment(images, config.augment, generator)) for _ in range(2))
-    classes = SHOWN_CLASSES if int(test.labels.max()) >= max(SHOWN_CLASSES) else (0, 1)
-    shown = torch.stack([torch.nonzero(test.labels == c)[0, 0] for c in classes])
-    crops = augment(test.images[shown].repeat_interleave(N_SHOWN_CROPS, 0), config.augment, generator)
-    arrays = {"crops": (crops * 255).round().to(torch.uint8).numpy(), "histograms": histograms(crops).numpy()}
-    return retrieval_accuracy(first, second), arrays
-
-
-def run(config: ColorDistortionRun, context: RunContext) -> RunOutcome:
-    splits = colored_splits(config, context.data_root)
-    outcome = run_on_images(config, context, splits)
-    accuracy, arrays = shortcut(config, splits[1])
-    outcome.metrics["hist_retrieval"] = accuracy
-    outcome.metrics["hist_chance"] = 1.0 / N_RETRIEVAL
-    if context.outputs is not None:
-        save_arrays(context.outputs / analysis.CROPS_FILE, arrays)
-    return outcome
 
 
 STRENGTHS = (0.0, 0.25, 0.5, 1.0)
@@ -142,7 +88,7 @@ PRESETS = {
         "is one run for both variants) and the two floors (about 7 min idle)",
     ),
     "cpu": Preset(
-        base={**COLORED_QUICK, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10},
+        base={**COLORED_QUICK, **CPU_LEVERS, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10},
         sweep={**SWEEP, "seed": SEEDS},
         variants=GRAYSCALE,
         note="2-core CPU: quick on 30k images for 10 epochs, 3 seeds (about 25 min idle)",
@@ -191,8 +137,8 @@ EXPERIMENT = Experiment(
     figure_title="Beyond the paper: colour distortion and the colour-histogram shortcut (SimCLR Fig. 5-6)",
     config_cls=ColorDistortionRun,
     presets=PRESETS,
-    run=run,
-    data_source=data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.color_distortion", "run"),
+    data_source=Lazy("experiments.runs.color_distortion", "data_source"),
+    figure=Lazy("analysis.color_distortion", "figure"),
+    claim_check=Lazy("analysis.color_distortion", "claim_check"),
 )

@@ -21,17 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis import digit_on_image as analysis
-from datasets import InvalidParameterError, load_mnist, make_digit_on_image
-from datasets.compose import COMPOSITE_MODES
-from datasets.digit_on_image import DigitOverlay, largest_digit
-from datasets.sources import FASHION_MNIST, PHOTOS, TORCHVISION_SOURCES
-from experiments.image_data import ImageData, ImageRun, load_split
-from experiments.scales import FLOOR_VARIANTS, QUICK_RESNET, SMOKE_RESNET
-from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
-from training.data import TrainImages
-from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
+from datasets.names import COMPOSITE_MODES, FASHION_MNIST, PHOTOS, TORCHVISION_SOURCES, largest_digit
+from experiments.image_data import ImageData, ImageRun
+from experiments.scales import CPU_LEVERS, FLOOR_VARIANTS, QUICK_RESNET, SMOKE_RESNET
+from sweeps.spec import Experiment, Lazy, Preset
 from training.rules import Interval, OneOf, setting
 
 MNIST_TRAIN_DIGITS = 60000
@@ -89,52 +82,6 @@ class DigitOnImageRun(ImageRun):
     data: DigitOnImageData = field(default_factory=DigitOnImageData)
 
 
-def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
-    """The sources the run will read; also checks, before any run, that the object images load (first: a bad
-    folder is named before MNIST is read) and that the pool fits the MNIST split."""
-    objects = load_split(config.data, True, config.seed, data_root).source
-    digits = load_mnist(data_root)[0]
-    if config.data.n_unique > len(digits):
-        raise InvalidParameterError(
-            f"data.n_unique={config.data.n_unique} is larger than the digit pool: {digits.source} has "
-            f"{len(digits)} training digits; use data.n_unique <= {len(digits)}"
-        )
-    return f"{objects}+{digits.source}"
-
-
-def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
-    data, device = config.data, context.device
-    train_digits, test_digits = load_mnist(context.data_root)
-    train_images = load_split(data, True, config.seed, context.data_root)
-    test_images = load_split(data, False, config.seed, context.data_root)
-    if data.redraw:
-        overlay = DigitOverlay(train_digits, data.n_unique, data.image_size, data.digit_size, composite=data.composite)
-        train_data = TrainImages(train_images.images, on_load=overlay)
-    else:
-        fixed = make_digit_on_image(
-            train_images, train_digits, data.n_unique, data.digit_size, composite=data.composite, seed=config.seed
-        )
-        train_data = TrainImages(fixed.images)
-    result = pretrain(
-        config,
-        train_data,
-        train_images.labels,
-        device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
-    probe_train, probe_test = (
-        make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=config.seed + k)
-        for k, (images, digits) in enumerate(((train_images, train_digits), (test_images, test_digits)), 1)
-    )
-    labels = {name: (probe_train.targets[name], probe_test.targets[name]) for name in ("object", "digit")}
-    probe = ProbeSet(TrainImages(probe_train.images), TrainImages(probe_test.images), labels)
-    metrics = evaluate(result.encoder, [probe], device, config.eval, config.seed)
-    metrics["chance_object"] = 1.0 / len(train_images.class_names)
-    metrics["chance_digit"] = 0.1
-    return RunOutcome(metrics, result.history)
-
-
 PRESETS = {
     "smoke": Preset(
         base={
@@ -160,11 +107,11 @@ PRESETS = {
     "scale": Preset(
         base=FASHION_QUICK,
         sweep={"optim.epochs": (4, 8, 16), "data.n_unique": (1, 60000)},
-        claim_check=analysis.scale_claim_check,
+        claim_check=Lazy("analysis.digit_on_image", "scale_claim_check"),
         note="the scale study: quick's SimCLR at N = 1 and 60k trained 4, 8 and 16 epochs (about 20 min idle)",
     ),
     "cpu": Preset(
-        base={**FASHION_QUICK, "data.n_train": 20000, "data.n_test": 5000, "optim.epochs": 12},
+        base={**FASHION_QUICK, **CPU_LEVERS, "data.n_train": 20000, "data.n_test": 5000, "optim.epochs": 12},
         sweep={"data.n_unique": (1, 60000)},
         variants=(*WITH_IFM, {**WITH_IFM[1], "loss.ifm_epsilon": 0.5}, *FLOOR_VARIANTS),
         note="2-core CPU: quick on 20k Fashion-MNIST images for 12 epochs; SimCLR, SimCLR + IFM (eps 0.1 and 0.5), "
@@ -206,8 +153,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 4, DigitOnImageNet (object vs digit features as the digit pool grows)",
     config_cls=DigitOnImageRun,
     presets=PRESETS,
-    run=run,
-    data_source=data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.digit_on_image", "run"),
+    data_source=Lazy("experiments.runs.digit_on_image", "data_source"),
+    figure=Lazy("analysis.digit_on_image", "figure"),
+    claim_check=Lazy("analysis.digit_on_image", "claim_check"),
 )

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis import generalized_losses as analysis
-from experiments.image_data import ImageData, ImageRun, data_source, run_on_images
+from experiments.image_data import ImageData, ImageRun
 from experiments.scales import FLOOR_VARIANTS
 from losses import nt_xent_balance
-from sweeps.spec import Experiment, Preset
+from sweeps.spec import Experiment, Lazy, Preset
 
 
 @dataclass(frozen=True)
@@ -155,8 +154,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 2, Fig. 1 (generalized contrastive losses x projection-head depth)",
     config_cls=GeneralizedLossesRun,
     presets=PRESETS,
-    run=run_on_images,
-    data_source=data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.image_data", "run_on_images"),
+    data_source=Lazy("experiments.runs.image_data", "data_source"),
+    figure=Lazy("analysis.generalized_losses", "figure"),
+    claim_check=Lazy("analysis.generalized_losses", "claim_check"),
 )

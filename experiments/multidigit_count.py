@@ -13,17 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis import multidigit_count as analysis
-from datasets import load_mnist, make_multidigit
-from datasets.multidigit import PLACEMENTS, grid_cells
-from datasets.sources import ImageSplit
-from experiments.digit_probe import single_digit_probe
-from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
+from datasets.names import PLACEMENTS, grid_cells
+from experiments.scales import BASELINES, CPU_LEVERS, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET
 from sweeps.config import RunConfig
-from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
-from training.data import TrainImages
-from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
+from sweeps.spec import Experiment, Lazy, Preset
 from training.rules import Interval, OneOf, setting
 
 
@@ -54,48 +47,6 @@ class MultiDigitCountData:
 @dataclass(frozen=True)
 class MultiDigitCountRun(RunConfig):
     data: MultiDigitCountData = field(default_factory=MultiDigitCountData)
-
-
-def run(config: MultiDigitCountRun, context: RunContext) -> RunOutcome:
-    train_digits, test_digits = load_mnist(context.data_root)
-    data = config.data
-    canvases = make_multidigit(
-        train_digits, data.n_train, data.n_digits, data.canvas_size, data.digit_size, data.placement, config.seed
-    )
-    result = pretrain(
-        config,
-        TrainImages(canvases.images),
-        canvases.targets["presence"],
-        context.device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
-    metrics = evaluate(
-        result.encoder, probes(data, train_digits, test_digits, config.seed), context.device, config.eval, config.seed
-    )
-    metrics["chance"] = 0.1
-    return RunOutcome(metrics, result.history)
-
-
-def probes(data: MultiDigitCountData, train_digits: ImageSplit, test_digits: ImageSplit, seed: int) -> list[ProbeSet]:
-    """``digit``: single digits placed as the run was trained (cell-aligned for in-grid), what the claim
-    reads; ``digit_other_placement``: the other placement, reported beside it (a probe at positions the
-    encoder never saw in training measures placement, not the digit)."""
-    other = next(p for p in PLACEMENTS if p != data.placement)
-    return [
-        single_digit_probe(
-            name,
-            train_digits,
-            test_digits,
-            data.digit_size,
-            data.canvas_size,
-            data.n_probe_train,
-            data.n_probe_test,
-            seed,
-            placement,
-        )  # fmt: skip
-        for name, placement in (("digit", data.placement), ("digit_other_placement", other))
-    ]
 
 
 # 28 px digits on a 56 px canvas: a 2 x 2 grid, so 4 digits fill it as 16 fill the paper's 4 x 4.
@@ -132,7 +83,7 @@ PRESETS = {
     "cpu": Preset(
         # quick's 3k images x 5 epochs (~115 steps) left supervised at 0.52-0.73 single-digit accuracy (gate:
         # 0.90); about 7x the steps reaches 0.97-0.98, in 23 minutes.
-        base={**_QUICK, "data.n_train": 10000, "optim.epochs": 10},
+        base={**_QUICK, **CPU_LEVERS, "data.n_train": 10000, "optim.epochs": 10},
         sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 2, 4), "method.name": BASELINES},
         note="2-core CPU: quick's geometry (28 px digits on a 56 px canvas, 1, 2 or 4 digits: up to the full "
         "2 x 2 grid) trained about 7x longer, 10k images x 10 epochs, with both floors (about 23 min idle)",
@@ -158,8 +109,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 3, MultiDigits (many objects per image: random vs in-grid placement)",
     config_cls=MultiDigitCountRun,
     presets=PRESETS,
-    run=run,
-    data_source=mnist_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.multidigit_count", "run"),
+    data_source=Lazy("experiments.runs.image_data", "mnist_source"),
+    figure=Lazy("analysis.multidigit_count", "figure"),
+    claim_check=Lazy("analysis.multidigit_count", "claim_check"),
 )

@@ -11,15 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis import multidigit_size as analysis
-from datasets import load_mnist, make_two_digit_sizes
-from experiments.digit_probe import single_digit_probe
-from experiments.scales import BASELINES, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET, mnist_source
+from experiments.scales import BASELINES, CPU_LEVERS, PAPER_MULTIDIGITS, QUICK_RESNET, SMOKE_RESNET
 from sweeps.config import RunConfig
-from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
-from training.data import TrainImages
-from training.evaluate import evaluate
-from training.pretrain import pretrain
+from sweeps.spec import Experiment, Lazy, Preset
 from training.rules import Interval, setting
 
 
@@ -44,29 +38,6 @@ class MultiDigitSizeData:
 @dataclass(frozen=True)
 class MultiDigitSizeRun(RunConfig):
     data: MultiDigitSizeData = field(default_factory=MultiDigitSizeData)
-
-
-def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
-    train_digits, test_digits = load_mnist(context.data_root)
-    data = config.data
-    pairs = make_two_digit_sizes(
-        train_digits, data.n_train, data.small_size, data.large_size, data.canvas_size, seed=config.seed
-    )
-    result = pretrain(
-        config,
-        TrainImages(pairs.images),
-        pairs.targets["presence"],
-        context.device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
-    probes = [
-        single_digit_probe(
-            name, train_digits, test_digits, size, data.canvas_size, data.n_probe_train, data.n_probe_test, config.seed
-        )
-        for name, size in (("small", data.small_size), ("large", data.large_size))
-    ]
-    return RunOutcome(evaluate(result.encoder, probes, context.device, config.eval, config.seed), result.history)
 
 
 PRESETS = {
@@ -101,6 +72,7 @@ PRESETS = {
     "cpu": Preset(
         base={
             **QUICK_RESNET,
+            **CPU_LEVERS,
             "data.canvas_size": 112,
             "data.small_size": 20,
             # 4.5k images x 6 epochs left the supervised baseline at 0.767 small-digit accuracy (gate: 0.90);
@@ -137,8 +109,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 4, Modified MultiDigits (feature suppression by digit size)",
     config_cls=MultiDigitSizeRun,
     presets=PRESETS,
-    run=run,
-    data_source=mnist_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.multidigit_size", "run"),
+    data_source=Lazy("experiments.runs.image_data", "mnist_source"),
+    figure=Lazy("analysis.multidigit_size", "figure"),
+    claim_check=Lazy("analysis.multidigit_size", "claim_check"),
 )

@@ -15,16 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 
-import torch
-
-from analysis import randbit as analysis
-from analysis import randbit_ablation
-from datasets import ImageSplit, LabelledImages, make_randbit
-from datasets.randbit import BIT_SOURCES, MAX_BITS
-from experiments.image_data import ImageData, ImageRun, data_source, load_splits, pretrain_then_probe
+from datasets.names import BIT_SOURCES, MAX_BITS
+from experiments.image_data import ImageData, ImageRun
 from experiments.scales import FLOORS, SMOKE_SIZE
-from sweeps.spec import Experiment, Preset, RunContext, RunOutcome
-from training.data import TrainImages
+from sweeps.spec import Experiment, Lazy, Preset
 from training.rules import Interval, OneOf, setting
 
 
@@ -39,27 +33,6 @@ class RandBitData(ImageData):
 @dataclass(frozen=True)
 class RandBitRun(ImageRun):
     data: RandBitData = field(default_factory=RandBitData)
-
-
-def run(config: RandBitRun, context: RunContext) -> RunOutcome:
-    data = config.data
-    train, test = load_splits(config, context.data_root)
-    train_bits = make_randbit(_labelled(train), data.n_bits, data.bits, seed=config.seed)
-    test_bits = make_randbit(_labelled(test), data.n_bits, data.bits, seed=config.seed + 1_000_003)
-    outcome = pretrain_then_probe(
-        config,
-        context,
-        TrainImages(train.images, train_bits.with_bits),
-        TrainImages(test.images, test_bits.with_bits),
-        train.labels,
-        test.labels,
-    )
-    outcome.metrics["bits_unique_fraction"] = torch.unique(train_bits.integers).numel() / len(train)
-    return outcome
-
-
-def _labelled(split: ImageSplit) -> LabelledImages:
-    return LabelledImages(split.images, {"label": split.labels}, split.source)
 
 
 NOTEBOOK = {  # the official RandBits notebook's model and training
@@ -149,8 +122,8 @@ PRESETS = {
         sweep={"loss.temperature": (0.1, 0.05, 0.2), "data.n_bits": (0, 5, 10, 15, 20), "seed": (0, 1, 2)},
         note="the official RandBits notebook protocol on the full MNIST (60k / 10k), every difference of "
         "NOTEBOOK_PROTOCOL set to the notebook's; 3 seeds (2.5-4 min a run on 2 idle CPU cores)",
-        figure=analysis.colab_figure,
-        claim_check=analysis.colab_claim_check,
+        figure=Lazy("analysis.randbit", "colab_figure"),
+        claim_check=Lazy("analysis.randbit", "colab_claim_check"),
     ),
     "colab_ablation": Preset(
         base={**COLAB, "loss.temperature": 0.1},
@@ -158,8 +131,8 @@ PRESETS = {
         variants=({}, *NOTEBOOK_PROTOCOL.values()),
         note="the colab preset, then with one notebook difference reverted to the suite's default at a time; "
         "5 and 10 bits, tau 0.1",
-        figure=partial(randbit_ablation.figure, differences=NOTEBOOK_DIFFERENCES),
-        claim_check=partial(randbit_ablation.claim_check, differences=NOTEBOOK_DIFFERENCES),
+        figure=partial(Lazy("analysis.randbit_ablation", "figure"), differences=NOTEBOOK_DIFFERENCES),
+        claim_check=partial(Lazy("analysis.randbit_ablation", "claim_check"), differences=NOTEBOOK_DIFFERENCES),
     ),
     "paper": Preset(
         base={
@@ -194,8 +167,8 @@ EXPERIMENT = Experiment(
     figure_title="Sec. 4, RandBit (feature suppression by a few random bits)",
     config_cls=RandBitRun,
     presets=PRESETS,
-    run=run,
-    data_source=data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.randbit", "run"),
+    data_source=Lazy("experiments.runs.image_data", "data_source"),
+    figure=Lazy("analysis.randbit", "figure"),
+    claim_check=Lazy("analysis.randbit", "claim_check"),
 )

@@ -14,10 +14,9 @@ and bits 0, 5 and 20).
 
 from __future__ import annotations
 
-from analysis import randbit_methods as analysis
 from experiments import randbit
 from experiments.scales import FLOOR_VARIANTS
-from sweeps.spec import Experiment, Preset
+from sweeps.spec import Experiment, Lazy, Preset
 
 METHODS = ("simclr", "byol", "moco", "autoencoder", "supervised")
 IFM_EPSILONS = (0.1, 0.5)  # SimCLR + implicit feature modification (loss.ifm_weight = 1)
@@ -80,8 +79,8 @@ EXPERIMENT = Experiment(
     figure_title="Beyond the paper: RandBit with SimCLR, BYOL, MoCo v2, an autoencoder and supervised training",
     config_cls=randbit.RandBitRun,
     presets=PRESETS,
-    run=randbit.run,
-    data_source=randbit.data_source,
-    figure=analysis.figure,
-    claim_check=analysis.claim_check,
+    run=Lazy("experiments.runs.randbit", "run"),
+    data_source=Lazy("experiments.runs.image_data", "data_source"),
+    figure=Lazy("analysis.randbit_methods", "figure"),
+    claim_check=Lazy("analysis.randbit_methods", "claim_check"),
 )

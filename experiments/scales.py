@@ -3,8 +3,6 @@ MultiDigits, DigitOnImage): the methods they compare and the model / training sc
 
 from __future__ import annotations
 
-from datasets.sources import load_mnist
-
 FLOORS = ("random", "pixels")  # an untrained encoder and a linear probe on the raw pixels
 BASELINES = ("simclr", "supervised", *FLOORS)  # SimCLR against supervised training and the two floors
 FLOOR_VARIANTS = tuple({"method.name": method} for method in FLOORS)  # the floors beside a preset's variants
@@ -37,6 +35,12 @@ QUICK_RESNET = {  # ResNet-18 at width 8 with a stride-2 stem: what a 2-core CPU
     "optim.lr": 2e-3,
     "eval.probe_epochs": 30,
 }
+# The two levers benchmarks/bench_levers.py measured on the suite's 2-core CPU (Intel Xeon, AVX512-BF16): bf16
+# autocast with ``optim.compile`` trains a step of these presets' encoders 1.5-2.1x faster than eager fp32, and
+# neither alone pays on the ResNets (bf16 0.9-1.2x, fp32 compile crashes inductor at 112 px). bf16 changes a
+# run's numbers beyond rounding, so it is recorded in the run id; on a CPU without bf16 units (emulated, 5-10x
+# slower) set ``optim.precision=fp32`` (own run ids).
+CPU_LEVERS = {"optim.precision": "bf16", "optim.compile": True}
 PAPER_MULTIDIGITS = {  # the paper's ResNet-18 on 60k MultiDigits images
     "optim.precision": "auto",  # bf16 on a GPU
     "data.n_train": 60000,
@@ -49,8 +53,3 @@ PAPER_MULTIDIGITS = {  # the paper's ResNet-18 on 60k MultiDigits images
     "optim.weight_decay": 1e-6,
     "optim.warmup_epochs": 5,
 }
-
-
-def mnist_source(config: object, data_root: str | None) -> str:
-    """The data source of an experiment that reads only MNIST: the full set or the offline fallback."""
-    return load_mnist(data_root)[0].source

@@ -1,26 +1,33 @@
-"""Generalized contrastive losses of the paper (Table 1). Imports nothing from the rest of the suite."""
+"""Generalized contrastive losses of the paper (Table 1). Imports nothing from the rest of the suite.
 
-from losses.alignment import alignment_loss
-from losses.contrastive import cross_view_nt_xent, logsumexp_term, nt_xent
-from losses.generalized import LOSS_NAMES, LOSS_PARAMETERS, ContrastiveLoss, LossTerms, build_loss, nt_xent_balance
-from losses.priors import PRIORS, sample_prior
-from losses.swd import random_directions, random_orthogonal, sliced_wasserstein, swd_to_prior
+The names below load on first use (PEP 562), so ``losses.parameters`` (which options each loss reads) is
+importable without torch: the run config checks a loss section before torch loads.
+"""
 
-__all__ = [
-    "LOSS_NAMES",
-    "LOSS_PARAMETERS",
-    "PRIORS",
-    "ContrastiveLoss",
-    "LossTerms",
-    "alignment_loss",
-    "build_loss",
-    "cross_view_nt_xent",
-    "logsumexp_term",
-    "nt_xent",
-    "nt_xent_balance",
-    "random_directions",
-    "random_orthogonal",
-    "sample_prior",
-    "sliced_wasserstein",
-    "swd_to_prior",
-]
+import importlib
+
+_EXPORTS = {
+    "alignment_loss": "losses.alignment",
+    "cross_view_nt_xent": "losses.contrastive",
+    "logsumexp_term": "losses.contrastive",
+    "nt_xent": "losses.contrastive",
+    "ContrastiveLoss": "losses.generalized",
+    "LossTerms": "losses.generalized",
+    "build_loss": "losses.generalized",
+    "LOSS_NAMES": "losses.parameters",
+    "LOSS_PARAMETERS": "losses.parameters",
+    "nt_xent_balance": "losses.parameters",
+    "PRIORS": "losses.priors",
+    "sample_prior": "losses.priors",
+    "random_directions": "losses.swd",
+    "random_orthogonal": "losses.swd",
+    "sliced_wasserstein": "losses.swd",
+    "swd_to_prior": "losses.swd",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'losses' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -25,14 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from losses.distributed import gather_rows
+from losses.parameters import check_temperature
 from losses.precision import at_least_fp32
-
-
-def check_temperature(temperature: float) -> float:
-    """Return tau if it is a positive finite number, else raise one clear error."""
-    if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature={temperature!r} is not allowed; it must be a finite number > 0")
-    return float(temperature)
 
 
 def _anchor_logits(

@@ -27,8 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from losses.alignment import alignment_loss
-from losses.contrastive import check_temperature, cross_view_nt_xent, logsumexp_term, nt_xent
+from losses.contrastive import cross_view_nt_xent, logsumexp_term, nt_xent
 from losses.distributed import gather_rows
+from losses.parameters import LOSS_NAMES, LOSS_PARAMETERS, check_temperature
 from losses.precision import at_least_fp32
 from losses.swd import swd_to_prior
 
@@ -43,15 +44,6 @@ class LossTerms:
 
 
 Terms = Callable[["ContrastiveLoss", torch.Tensor, torch.Tensor, "torch.Generator | None"], LossTerms]
-
-
-@dataclass(frozen=True)
-class LossForm:
-    """One row of Table 1: the options the loss reads besides its name (the run config's ``loss`` section passes
-    exactly these) and its terms before ``scaling``, from the two views' fp32 outputs."""
-
-    parameters: tuple[str, ...]
-    terms: Terms
 
 
 def _nt_xent(loss: ContrastiveLoss, z1: torch.Tensor, z2: torch.Tensor, _: torch.Generator | None) -> LossTerms:
@@ -89,19 +81,17 @@ def _swd(prior: str) -> Terms:
     return terms
 
 
-_NT_XENT = ("temperature", "scaling")
-_SWD = ("lam", "scaling")
-# The losses by name. A new loss: its terms function and a row here (and its test against a brute-force formula).
-LOSSES: dict[str, LossForm] = {
-    "nt_xent": LossForm((*_NT_XENT, "ifm_epsilon", "ifm_weight"), _nt_xent),
-    "nt_xent_cross_view": LossForm(_NT_XENT, _cross_view),
-    "decoupled_nt_xent": LossForm(("temperature", "lam", "scaling"), _decoupled),
-    "swd_hypersphere": LossForm(_SWD, _swd("hypersphere")),
-    "swd_hypercube": LossForm(_SWD, _swd("hypercube")),
-    "swd_normal": LossForm(_SWD, _swd("normal")),
+# The losses by name, each its terms before ``scaling``, from the two views' fp32 outputs; the options each
+# reads are in ``losses/parameters.py`` (a new loss: a row in both, and its test against a brute-force formula).
+LOSSES: dict[str, Terms] = {
+    "nt_xent": _nt_xent,
+    "nt_xent_cross_view": _cross_view,
+    "decoupled_nt_xent": _decoupled,
+    "swd_hypersphere": _swd("hypersphere"),
+    "swd_hypercube": _swd("hypercube"),
+    "swd_normal": _swd("normal"),
 }
-LOSS_PARAMETERS: dict[str, tuple[str, ...]] = {name: form.parameters for name, form in LOSSES.items()}
-LOSS_NAMES = tuple(LOSSES)
+assert tuple(LOSSES) == LOSS_NAMES, "losses/parameters.py and LOSSES must name the same losses"
 
 
 class ContrastiveLoss(nn.Module):
@@ -127,7 +117,7 @@ class ContrastiveLoss(nn.Module):
             raise ValueError(f"lam={lam!r} is not allowed; it must be a finite number >= 0")
         if n_projections is not None and n_projections < 1:
             raise ValueError(f"n_projections={n_projections!r} is not allowed; it must be None or >= 1")
-        if ifm_weight and "ifm_weight" not in LOSSES[name].parameters:
+        if ifm_weight and "ifm_weight" not in LOSS_PARAMETERS[name]:
             raise ValueError(f"ifm_weight={ifm_weight} applies to nt_xent only, not to {name}")
         self.name, self.temperature, self.lam, self.scaling = name, check_temperature(temperature), lam, scaling
         self.n_projections, self.gather = n_projections, gather
@@ -139,20 +129,8 @@ class ContrastiveLoss(nn.Module):
         if z1.shape != z2.shape or z1.dim() != 2 or z1.shape[0] < 2:
             raise ValueError(f"views must both be (n, d) with n >= 2; got {tuple(z1.shape)} and {tuple(z2.shape)}")
         with torch.autocast(device_type=z1.device.type, enabled=False):
-            terms = LOSSES[self.name].terms(self, at_least_fp32(z1), at_least_fp32(z2), generator)
+            terms = LOSSES[self.name](self, at_least_fp32(z1), at_least_fp32(z2), generator)
         return LossTerms(self.scaling * terms.total, terms.alignment, terms.distribution)
-
-
-def nt_xent_balance(temperature: float, dim: int) -> float:
-    """The lambda at which decoupled NT-Xent weighs its two terms as NT-Xent does: tau / d.
-
-    Its alignment is averaged over all n x d entries, so for unit rows it is (1 - cos) / d, while its
-    distribution term (the LogSumExp of sim / tau) is not divided by d. With lambda = tau / d,
-    d / tau x decoupled NT-Xent = -mean cos / tau + mean LSE + 1 / tau - log d: NT-Xent over the full
-    similarity matrix plus a constant. A lambda of tau (without the 1 / d) weighs the distribution d times
-    more. The SWD terms are per-dimension like the alignment (1-D projections), so their lambda is O(1).
-    """
-    return check_temperature(temperature) / dim
 
 
 def build_loss(name: str, **options: float | int | bool | None) -> ContrastiveLoss:

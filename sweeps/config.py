@@ -25,13 +25,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from losses import LOSS_PARAMETERS
+from losses.parameters import LOSS_PARAMETERS
 from sweeps.spec import ConfigError
 from sweeps.versions import VERSIONS
-from training.augment import AugmentConfig
-from training.config import EvalConfig, LossConfig, MethodConfig, ModelConfig
-from training.methods import METHODS, TRAINER_SECTIONS, uses_key
-from training.optim import OptimConfig
+from training.config import AugmentConfig, EvalConfig, LossConfig, MethodConfig, ModelConfig, OptimConfig
+from training.methods import TRAINER_SECTIONS, uses_key
 from training.rules import Interval, field_problem, setting
 
 # Version of what a config means; bump it when the meaning of an existing field changes (the records of the
@@ -177,7 +175,7 @@ def unread_reason(config: Any, key: str) -> str | None:
     switches it off (each section's ``unread()``, e.g. ``augment.color_strength=0``), its loss does not."""
     if not config.trains_encoder and key.split(".")[0] in TRAINER_SECTIONS:
         return "the run loads its encoder instead of training one"
-    if not uses_key(METHODS[config.method.name], key):
+    if not uses_key(config.method.name, key):
         return f"method.name={config.method.name} does not read it"
     section, _, name = key.partition(".")
     unread = getattr(getattr(config, section, None), "unread", None)

@@ -6,22 +6,36 @@ imports nothing from them, so there are no import cycles.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import torch
+if TYPE_CHECKING:  # a declaration imports no torch, pandas or matplotlib: --list and a bad value answer at once
+    import pandas as pd
+    import torch
 
-from analysis.claims import ClaimCheck
+    from analysis.claims import ClaimCheck
 
-FigureMaker = Callable[[pd.DataFrame, str, Path], Path]  # (results table, preset, path) -> the figure written
-ClaimChecker = Callable[[pd.DataFrame], ClaimCheck]
+FigureMaker = Callable[["pd.DataFrame", str, Path], Path]  # (results table, preset, path) -> the figure written
+ClaimChecker = Callable[["pd.DataFrame"], "ClaimCheck"]
 
 
 class ConfigError(ValueError):
     """A bad experiment, preset, key or value; the message names it and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A function named by its module and name, imported at its first call. An experiment declares its run,
+    data source, figure and claim check so, and its module stays free of torch and the plotting stack."""
+
+    module: str
+    name: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -224,17 +224,23 @@ def test_compose_names_the_key_of_a_wrong_type():
         compose(MultiDigitSizeRun, {"model.width": "wide"})
 
 
-def test_help_and_usage_errors_answer_without_importing_torch():
+def test_help_list_and_bad_values_answer_without_importing_torch():
+    """Everything the command line can answer before a run starts loads no torch, pandas or matplotlib (the
+    experiment declarations are torch-free; runs and analysis load on first use), so it answers at once."""
     code = (
         "import sys, run_experiment\n"
-        "for argv in (['--help'], ['--no-such-option']):\n"
+        "for argv in (['--help'], ['--no-such-option'], ['--list'], ['randbit', '--set', 'optim.lr=-1'],\n"
+        "             ['kmeans_features', '--preset', 'nope'],\n"
+        "             ['multidigit_size', '--preset', 'cpu', '--print-config']):\n"
         "    try:\n"
         "        run_experiment.main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "print('torch imported:', 'torch' in sys.modules)\n"
+        "print('heavy imported:', [m for m in ('torch', 'pandas', 'matplotlib', 'sklearn') if m in sys.modules])\n"
     )
     root = Path(run_experiment.__file__).parent
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
-    assert "usage:" in done.stdout and "torch imported: False" in done.stdout
+    assert "usage:" in done.stdout and "heavy imported: []" in done.stdout
     assert "error: unrecognized arguments: --no-such-option (see --help)" in done.stderr
+    assert "error: optim.lr=-1.0 is not allowed" in done.stderr and "--preset 'nope' is unknown" in done.stderr
+    assert "multidigit_size --preset cpu" in done.stdout  # --list and --print-config answered

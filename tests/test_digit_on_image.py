@@ -13,6 +13,7 @@ import run_experiment
 from datasets import InvalidParameterError, load_natural_images
 from datasets.digit_on_image import DigitOverlay, copy_corners
 from experiments import digit_on_image
+from experiments.runs import digit_on_image as digit_on_image_run
 from sweeps.config import compose
 from training.config import EvalConfig
 from training.data import TrainImages
@@ -99,7 +100,7 @@ def test_a_pool_larger_than_the_mnist_split_is_refused_naming_both(tmp_path):
     config = compose(digit_on_image.DigitOnImageRun, {"data.images": "photos", "data.n_unique": 5000})
     too_large = pytest.raises(InvalidParameterError, match="data.n_unique=5000 is larger than the digit pool")
     with pytest.warns(UserWarning, match="offline fallback"), too_large:  # an empty root: the shipped 4k digits
-        digit_on_image.data_source(config, str(tmp_path))
+        digit_on_image_run.data_source(config, str(tmp_path))
 
 
 def test_folder_images_run_end_to_end(tmp_path, mnist_root):

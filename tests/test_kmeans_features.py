@@ -22,9 +22,9 @@ from experiments.kmeans_features import (
     MULTIDIGIT_ENCODER_IDS,
     MULTIDIGIT_ENCODER_RUNS,
     KMeansRun,
-    _masked,
 )
 from experiments.registry import EXPERIMENTS
+from experiments.runs.kmeans_features import _masked
 from sweeps.config import compose, run_id
 from sweeps.grid import build_grid, parse_overrides
 from training.encoder_files import (

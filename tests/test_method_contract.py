@@ -12,7 +12,7 @@ from sweeps.config import RunConfig, flat_values
 from training.augment import AugmentConfig, augment
 from training.config import MethodConfig, ModelConfig
 from training.encoders import build_encoder
-from training.methods import METHODS
+from training.methods import METHOD_USES, method_classes
 from training.optim import OptimConfig
 
 BATCH, CHANNELS = 8, 2  # one image channel and one added plane (as RandBit appends)
@@ -27,12 +27,12 @@ def _method(name: str):
         optim=OptimConfig(batch_size=BATCH),
     )
     targets = torch.randint(0, 2, (BATCH, 10)).float()
-    method = METHODS[name](build_encoder("convn", CHANNELS, 28), settings, targets)
+    method = method_classes()[name](build_encoder("convn", CHANNELS, 28), settings, targets)
     method.setup(torch.rand(2, CHANNELS, 28, 28), 1)
     return method, settings, targets
 
 
-@pytest.mark.parametrize("name", sorted(METHODS))
+@pytest.mark.parametrize("name", sorted(METHOD_USES))
 def test_a_method_steps_with_a_finite_loss_that_reaches_the_encoder(name):
     method, settings, targets = _method(name)
     if method.n_views == 0:  # nothing to train: it hands the probes an untrained encoder (or the pixels)
@@ -50,11 +50,11 @@ def test_a_method_steps_with_a_finite_loss_that_reaches_the_encoder(name):
     assert any(g is not None and g.abs().sum() > 0 for g in grads)  # the loss trains the encoder
 
 
-@pytest.mark.parametrize("name", sorted(METHODS))
+@pytest.mark.parametrize("name", sorted(METHOD_USES))
 def test_after_step_accepts_every_point_of_training_and_uses_names_real_keys(name):
     method, settings, _ = _method(name)
     for progress in (0.0, 0.5, 1.0):
         method.after_step(progress)
     keys = set(flat_values(settings))
-    for prefix in METHODS[name].uses:
+    for prefix in METHOD_USES[name]:
         assert any(key == prefix or key.startswith(prefix + ".") for key in keys), f"{name} uses unknown {prefix}"

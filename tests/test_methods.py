@@ -15,7 +15,7 @@ from training.augment import AugmentConfig
 from training.config import LossConfig, MethodConfig, ModelConfig
 from training.data import TrainImages
 from training.encoders import build_encoder
-from training.methods import METHODS
+from training.methods import method_classes
 from training.methods.byol import byol_loss, byol_momentum
 from training.methods.moco import moco_loss
 from training.optim import OptimConfig
@@ -38,7 +38,7 @@ def _settings(method: str, **method_keys) -> RunConfig:
 def _method(name: str, **method_keys):
     torch.manual_seed(0)
     settings = _settings(name, **method_keys)
-    method = METHODS[name](build_encoder("convn", 1, 28), settings, None)
+    method = method_classes()[name](build_encoder("convn", 1, 28), settings, None)
     method.setup(torch.rand(2, 1, 28, 28), 1)
     return method
 
@@ -47,7 +47,9 @@ def _method(name: str, **method_keys):
 def test_head_bias_false_leaves_no_bias_in_the_projection_head(name, head):
     model = ModelConfig(encoder="convn", head_hidden=32, head_out=16, head_bias=False)
     settings = dataclasses.replace(_settings(name), model=model)
-    linears = [m for m in getattr(METHODS[name](build_encoder("convn", 1, 28), settings, None), head).modules()]
+    linears = [
+        m for m in getattr(method_classes()[name](build_encoder("convn", 1, 28), settings, None), head).modules()
+    ]
     linears = [m for m in linears if isinstance(m, torch.nn.Linear)]
     assert linears and all(m.bias is None for m in linears)
 
@@ -117,7 +119,7 @@ def test_moco_queue_drops_the_oldest_keys_and_the_key_encoder_gets_no_gradient()
 @pytest.mark.parametrize(("reconstruct", "channels"), [("image", 1), ("all", 3)])
 def test_autoencoder_reconstructs_its_target_channels_with_mse(reconstruct, channels):
     torch.manual_seed(0)
-    method = METHODS["autoencoder"](
+    method = method_classes()["autoencoder"](
         build_encoder("convn", 3, 28), _settings("autoencoder", reconstruct=reconstruct), None
     )
     method.setup(torch.rand(2, 3, 28, 28), 1)  # a grey image plus two bit planes
@@ -132,7 +134,7 @@ def test_autoencoder_reconstructs_its_target_channels_with_mse(reconstruct, chan
 def test_only_the_all_channels_target_reads_the_bit_planes(reconstruct, bits_matter):
     torch.manual_seed(0)
     encoder = build_encoder("convn", 3, 28)
-    method = METHODS["autoencoder"](encoder, _settings("autoencoder", reconstruct=reconstruct), None)
+    method = method_classes()["autoencoder"](encoder, _settings("autoencoder", reconstruct=reconstruct), None)
     method.setup(torch.rand(2, 3, 28, 28), 1)
     constant = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 28 * 28, encoder.feature_dim))
     torch.nn.init.zeros_(constant[1].weight)  # the same features, hence the same reconstruction, for any input

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from experiments.multidigit_count import MultiDigitCountData, probes
+from experiments.multidigit_count import MultiDigitCountData
+from experiments.runs.multidigit_count import probes
 
 CELL = 28
 

@@ -64,7 +64,8 @@ def test_unknown_image_source_is_one_clear_error(source):
 
 
 def test_small_subsets_hold_every_class_whatever_the_source_order(tmp_path, mnist_root):
-    from experiments.image_data import ImageData, load_split
+    from experiments.image_data import ImageData
+    from experiments.runs.image_data import load_split
 
     with pytest.warns(UserWarning, match="offline fallback"):  # an empty root: the class-sorted shipped subset
         sorted_source = load_split(ImageData(n_train=100), True, 0, str(tmp_path))

@@ -19,7 +19,7 @@ from training.encoders import ENCODERS, ConvN, build_encoder
 from training.evaluate import linear_probe, view_retrieval
 from training.heads import projection_head
 from training.loop import NonFiniteLossError
-from training.methods import METHODS, Method, StepOutput, register
+from training.methods.base import METHODS, Method, StepOutput, register
 from training.optim import LARS, OptimConfig, lr_factor
 from training.pretrain import pretrain
 

@@ -19,41 +19,17 @@ planes are appended by the trainer afterwards.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from training.rules import Interval, OneOf, setting
+from training.config import AugmentConfig
 
 _GRAY = (0.299, 0.587, 0.114)
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
 CROP_RATIO = (3 / 4, 4 / 3)
-CROPS = ("torchvision", "tf")
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """The ``augment`` config section. Crops cover ``crop_min_scale`` to 100% of the area, aspect ratio 3/4 to
-    4/3, drawn as torchvision's RandomResizedCrop does (``crop=torchvision``: area uniform, log-ratio uniform,
-    a continuous box) or as TensorFlow's ``sample_distorted_bounding_box`` (``crop=tf``, the notebooks').
-    ``color_strength`` 0 disables colour distortion."""
-
-    crop_min_scale: float = setting(0.2, Interval(0, 1, open_low=True))
-    flip: bool = False
-    color_strength: float = setting(0.5, Interval(0, 1))
-    color_prob: float = setting(0.8, Interval(0, 1))
-    gray_prob: float = setting(0.2, Interval(0, 1))
-    blur: bool = False
-    crop: str = setting("torchvision", OneOf(CROPS))
-
-    def unread(self) -> dict[str, str]:
-        """Fields these values make unused, with the reason (so runs differing only there are one run)."""
-        if self.color_strength == 0:
-            return {name: "augment.color_strength=0 disables colour distortion" for name in ("color_prob", "gray_prob")}
-        return {}
 
 
 def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

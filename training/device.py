@@ -19,11 +19,9 @@ import contextlib
 import torch
 from torch import nn
 
+from training.config import DEVICES, PRECISIONS
 from training.encoders import build_encoder
 
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16", "auto")
-MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 # torch 2.14's oneDNN backward of a 1x1 stride-2 convolution in fp32 channels_last on CPU corrupts the heap
 # (a crash with 1 thread, different gradients at every call with 2); the forward pass and bf16 are fine. The
 # ResNets' shortcuts are such convolutions; ConvN has none, so only it may train so.

@@ -26,7 +26,6 @@ from training.atomic import save_torch
 from training.encoders import RESNETS, STEMS, ResNetEncoder
 
 SUITE_FORMAT = "contrastive-suite-encoder/1"
-WEIGHTS_PREFIXES = ("file:", "torchvision:")
 
 
 class EncoderWeightsError(InvalidParameterError):

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-ENCODERS = ("resnet18", "resnet50", "convn")
+from training.config import ENCODERS
+
 STEMS = ("imagenet", "small")
-INITS = ("torch", "glorot")
 _RESNET_LAYOUT = {"resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet50": (Bottleneck, (3, 4, 6, 3))}
 RESNETS = tuple(_RESNET_LAYOUT)  # the encoders with four block groups (the ones encoder files can hold)
 

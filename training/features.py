@@ -14,8 +14,7 @@ from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from datasets.validation import InvalidParameterError
-
-BLOCKS = (1, 2, 3, 4)
+from training.config import BLOCKS
 
 
 def block_node(block: int) -> str:

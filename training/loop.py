@@ -32,7 +32,7 @@ from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
 from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
 from training.initialization import glorot_
-from training.methods import Method
+from training.methods.base import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler, parameter_groups
 
 

@@ -13,7 +13,7 @@ from training.data import TrainImages
 from training.encoders import build_encoder
 from training.initialization import configure
 from training.loop import train
-from training.methods import METHODS
+from training.methods import method_classes
 
 
 @dataclass
@@ -35,7 +35,7 @@ def pretrain(
     """Train an encoder on ``data`` with ``settings.method``; its input channels include ``data``'s extra
     channels (RandBit bits). ``targets``: what a supervised method fits; ``online_labels``: what the online
     probe fits when ``settings.method.online_probe`` is set. ``checkpoint``: resume from / save to there."""
-    method_cls = METHODS[settings.method.name]
+    method_cls = method_classes()[settings.method.name]
     channels = data.finish(data.images[:1], torch.zeros(1, dtype=torch.long)).shape[1]
     model = settings.model
     torch.manual_seed(settings.seed)

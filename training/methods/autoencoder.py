@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.methods.base import ENCODER_KEYS, TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import Method, StepOutput, register
 
 if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
     from training.config import TrainingSettings
@@ -34,7 +34,6 @@ def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor) -> t
 class Autoencoder(Method):
     name = "autoencoder"
     n_views = 1
-    uses = (*ENCODER_KEYS, "model.head_hidden", "method.reconstruct", *TRAINING_KEYS)
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

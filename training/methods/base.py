@@ -4,10 +4,8 @@ The loop (``training/loop.py``) owns everything else: seeding, data order, augme
 views, mixed precision, the online probe, progress, checkpoints. A method is an ``nn.Module``, so its
 whole state (heads, EMA targets, queues as buffers) is saved in checkpoints and moved to the device.
 
-``uses`` names the config keys the method reads, as dotted prefixes (``"loss"`` = the whole section);
-``method.name`` and every section outside ``TRAINER_SECTIONS`` (``data``, ``eval``, ``seed``, an experiment's
-own section) apply to every run. The config layer resets the keys a
-method does not use to their defaults, so e.g. supervised runs are never repeated per temperature.
+Which config keys a method reads is declared apart, in ``training/methods/__init__.py`` (``METHOD_USES``),
+so that the config layer needs no torch.
 """
 
 from __future__ import annotations
@@ -22,11 +20,6 @@ if TYPE_CHECKING:  # the config imports the method registry for its names; at ru
     from training.config import TrainingSettings
 
 
-TRAINER_SECTIONS = ("model", "method", "loss", "augment", "optim")  # what trains the encoder
-ENCODER_KEYS = ("model.encoder", "model.width", "model.stem_stride", "model.init", "model.bn_momentum", "model.bn_eps")
-TRAINING_KEYS = ("augment", "optim", "method.online_probe", "method.online_views", "method.online_init")
-
-
 @dataclass
 class StepOutput:
     """loss: the scalar to minimise; features: the encoder outputs of the views (B, F) each, which the
@@ -37,11 +30,11 @@ class StepOutput:
 
 
 class Method(nn.Module):
-    """Subclass, set ``name``, ``n_views`` and ``uses``, implement ``step``, and decorate with ``@register``."""
+    """Subclass, set ``name`` and ``n_views``, implement ``step``, decorate with ``@register`` and give the name
+    its row in ``METHOD_USES``."""
 
     name: ClassVar[str]
     n_views: ClassVar[int] = 2  # 0: nothing to train (the encoder stays at its initialization)
-    uses: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__()
@@ -72,10 +65,3 @@ METHODS: dict[str, type[Method]] = {}
 def register(cls: type[Method]) -> type[Method]:
     METHODS[cls.name] = cls
     return cls
-
-
-def uses_key(method: type[Method], key: str) -> bool:
-    """Whether a run of ``method`` reads the dotted config ``key``."""
-    if key.split(".")[0] not in TRAINER_SECTIONS or key == "method.name":
-        return True
-    return any(key == prefix or key.startswith(prefix + ".") for prefix in method.uses)

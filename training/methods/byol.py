@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from training.heads import projection_head
-from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
 
 if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
@@ -36,7 +36,6 @@ def byol_momentum(base: float, progress: float) -> float:
 @register
 class BYOL(Method):
     name = "byol"
-    uses = ("model", "method.ema", *TRAINING_KEYS)
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

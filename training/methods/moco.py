@@ -18,7 +18,7 @@ from torch import nn
 
 from losses.distributed import gather_rows
 from training.heads import projection_head
-from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
 
 if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
@@ -36,7 +36,6 @@ def moco_loss(queries: torch.Tensor, keys: torch.Tensor, queue: torch.Tensor, te
 @register
 class MoCo(Method):
     name = "moco"
-    uses = ("model", "loss.temperature", "method.ema", "method.queue_size", *TRAINING_KEYS)
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

@@ -16,7 +16,6 @@ from training.methods.base import Method, register
 class RawPixels(Method):
     name = "pixels"
     n_views = 0
-    uses = ()  # reads no model key: one pixel run per data section, whatever the encoder of the grid
 
     @staticmethod
     def untrained(encoder: nn.Module) -> nn.Module:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from training.methods.base import ENCODER_KEYS, Method, register
+from training.methods.base import Method, register
 
 
 @register
 class RandomInit(Method):
     name = "random"
     n_views = 0
-    uses = ENCODER_KEYS

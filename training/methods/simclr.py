@@ -9,7 +9,7 @@ import torch
 from losses import LOSS_PARAMETERS, build_loss
 from losses.distributed import world_size
 from training.heads import projection_head
-from training.methods.base import TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import Method, StepOutput, register
 
 if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
     from training.config import TrainingSettings
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # the config imports the method registry for its names; at ru
 @register
 class SimCLR(Method):
     name = "simclr"
-    uses = ("model", "loss", *TRAINING_KEYS)
 
     def __init__(self, encoder: torch.nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.methods.base import ENCODER_KEYS, TRAINING_KEYS, Method, StepOutput, register
+from training.methods.base import Method, StepOutput, register
 
 if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
     from training.config import TrainingSettings
@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # the config imports the method registry for its names; at ru
 class Supervised(Method):
     name = "supervised"
     n_views = 1
-    uses = (*ENCODER_KEYS, *TRAINING_KEYS)
 
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)

@@ -1,0 +1,60 @@
+"""One run of digit_on_image: images with a digit pasted on, pretraining, object and digit probes."""
+
+from __future__ import annotations
+
+from datasets import InvalidParameterError, load_mnist, make_digit_on_image
+from datasets.digit_on_image import DigitOverlay
+from experiments.digit_on_image import (
+    DigitOnImageRun,
+)
+from experiments.runs.image_data import load_split
+from sweeps.spec import RunContext, RunOutcome
+from training.data import TrainImages
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
+
+
+def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
+    """The sources the run will read; also checks, before any run, that the object images load (first: a bad
+    folder is named before MNIST is read) and that the pool fits the MNIST split."""
+    objects = load_split(config.data, True, config.seed, data_root).source
+    digits = load_mnist(data_root)[0]
+    if config.data.n_unique > len(digits):
+        raise InvalidParameterError(
+            f"data.n_unique={config.data.n_unique} is larger than the digit pool: {digits.source} has "
+            f"{len(digits)} training digits; use data.n_unique <= {len(digits)}"
+        )
+    return f"{objects}+{digits.source}"
+
+
+def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
+    data, device = config.data, context.device
+    train_digits, test_digits = load_mnist(context.data_root)
+    train_images = load_split(data, True, config.seed, context.data_root)
+    test_images = load_split(data, False, config.seed, context.data_root)
+    if data.redraw:
+        overlay = DigitOverlay(train_digits, data.n_unique, data.image_size, data.digit_size, composite=data.composite)
+        train_data = TrainImages(train_images.images, on_load=overlay)
+    else:
+        fixed = make_digit_on_image(
+            train_images, train_digits, data.n_unique, data.digit_size, composite=data.composite, seed=config.seed
+        )
+        train_data = TrainImages(fixed.images)
+    result = pretrain(
+        config,
+        train_data,
+        train_images.labels,
+        device,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    probe_train, probe_test = (
+        make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=config.seed + k)
+        for k, (images, digits) in enumerate(((train_images, train_digits), (test_images, test_digits)), 1)
+    )
+    labels = {name: (probe_train.targets[name], probe_test.targets[name]) for name in ("object", "digit")}
+    probe = ProbeSet(TrainImages(probe_train.images), TrainImages(probe_test.images), labels)
+    metrics = evaluate(result.encoder, [probe], device, config.eval, config.seed)
+    metrics["chance_object"] = 1.0 / len(train_images.class_names)
+    metrics["chance_digit"] = 0.1
+    return RunOutcome(metrics, result.history)

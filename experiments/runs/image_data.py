@@ -1,0 +1,97 @@
+"""What one run of an experiment on a labelled image set does: load a split, pretrain, probe."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from datasets import ImageSplit, load_mnist, load_natural_images
+from datasets.digits_on_photos import blend_on_photos
+from datasets.sources import MNIST_FULL, PHOTOS
+from experiments.image_data import (
+    MNIST,
+    MNIST_ON_PHOTOS,
+    PHOTO_BLEND_SEED,
+    ImageData,
+    ImageRun,
+)
+from sweeps.spec import RunContext, RunOutcome
+from training.data import TrainImages
+from training.evaluate import ProbeSet, evaluate
+from training.pretrain import pretrain
+
+
+def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
+    """``n_train`` / ``n_test`` images of a split: the full MNIST's first n (its order is already mixed;
+    ``mnist_on_photos`` then blends those), ``photos`` crops spread evenly over the photographs, any other
+    source (the class-sorted offline MNIST subset, an ImageFolder sorted by class, CIFAR-10, STL-10) a seeded
+    random subset, so that a small n still holds every class."""
+    n = data.n_train if train else data.n_test
+    if data.images == MNIST_ON_PHOTOS:
+        digits = load_split(replace(data, images=MNIST), train, seed, data_root)
+        return blend_on_photos(digits, train, PHOTO_BLEND_SEED)
+    if data.images == MNIST:
+        split = load_mnist(data_root)[0 if train else 1]
+    else:
+        per_photo = max(1, n // 10) if n else 500
+        split = load_natural_images(
+            data.images, train, data.image_size, data_root, photos_per_class=per_photo, seed=seed
+        )
+    if not n or split.source == PHOTOS:
+        return split
+    if split.source == MNIST_FULL:
+        keep = torch.arange(min(n, len(split)))
+    else:
+        keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
+    return ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
+
+
+def data_source(config: ImageRun, data_root: str | None) -> str:
+    return load_split(config.data, True, config.seed, data_root).source
+
+
+def pretrain_then_probe(
+    config: ImageRun,
+    context: RunContext,
+    train: TrainImages,
+    test: TrainImages,
+    labels: torch.Tensor,
+    test_labels: torch.Tensor,
+) -> RunOutcome:
+    """Pretrain on ``train`` (supervised methods fit ``labels``; the online probe, when asked for, too), then
+    a linear probe on frozen features: ``acc_linear`` (and ``acc_online``) on ``test``, and ``chance``."""
+    result = pretrain(
+        config,
+        train,
+        labels,
+        context.device,
+        online_labels=labels,
+        progress=context.progress,
+        checkpoint=context.checkpoint,
+    )
+    probe = ProbeSet(train, test, {"linear": (labels, test_labels)})
+    metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
+    metrics["chance"] = 1.0 / (int(labels.max()) + 1)
+    metrics |= {"n_train_used": float(len(train)), "n_test_used": float(len(test))}  # data.n_* may ask for more
+    return RunOutcome(metrics, result.history)
+
+
+def load_splits(config: ImageRun, data_root: str | None) -> tuple[ImageSplit, ImageSplit]:
+    """The run's (train, test) splits (``load_split`` of each)."""
+    return load_split(config.data, True, config.seed, data_root), load_split(config.data, False, config.seed, data_root)
+
+
+def run_on_images(
+    config: ImageRun, context: RunContext, splits: tuple[ImageSplit, ImageSplit] | None = None
+) -> RunOutcome:
+    """The plain run: pretrain on the train split, probe on the test split (``splits``: already loaded)."""
+    train, test = splits or load_splits(config, context.data_root)
+    return pretrain_then_probe(
+        config, context, TrainImages(train.images), TrainImages(test.images), train.labels, test.labels
+    )
+
+
+def mnist_source(config: object, data_root: str | None) -> str:
+    """The data source of an experiment that reads only MNIST: the full set or the offline fallback."""
+    return load_mnist(data_root)[0].source
