@@ -2,30 +2,21 @@
 
 Generators: MultiDigits (random / in-grid), Modified MultiDigits (two digit sizes), DigitOnImage and the
 RandBit wrapper. Each is deterministic for a seed and returns float images N x C x H x W in [0, 1].
-This package imports nothing from the rest of the suite. The names below load on first use (PEP 562), so
+This package imports nothing from the rest of the suite. The names below load on first use (``lazy_loader``), so
 ``datasets.names`` (the values the generators accept) is importable without torch.
 """
 
-import importlib
+import lazy_loader
 
-_EXPORTS = {
-    "make_digit_on_image": "datasets.digit_on_image",
-    "LabelledImages": "datasets.labelled",
-    "make_multidigit": "datasets.multidigit",
-    "make_single_digit": "datasets.multidigit_size",
-    "make_two_digit_sizes": "datasets.multidigit_size",
-    "RandBitImages": "datasets.randbit",
-    "make_randbit": "datasets.randbit",
-    "ImageSplit": "datasets.sources",
-    "load_mnist": "datasets.sources",
-    "load_natural_images": "datasets.sources",
-    "resolve_data_root": "datasets.sources",
-    "InvalidParameterError": "datasets.validation",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> object:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'datasets' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "digit_on_image": ["make_digit_on_image"],
+        "labelled": ["LabelledImages"],
+        "multidigit": ["make_multidigit"],
+        "multidigit_size": ["make_single_digit", "make_two_digit_sizes"],
+        "randbit": ["RandBitImages", "make_randbit"],
+        "sources": ["ImageSplit", "load_mnist", "load_natural_images", "resolve_data_root"],
+        "validation": ["InvalidParameterError"],
+    },
+)
