@@ -1,5 +1,5 @@
 """The ``data`` section (and run config) shared by experiments that train on a labelled image set, MNIST or
-natural images, and the one function that loads a split of it."""
+natural images; ``experiments/runs/image_data.py`` loads a split of it and runs on it."""
 
 from __future__ import annotations
 
