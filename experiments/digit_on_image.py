@@ -115,7 +115,7 @@ PRESETS = {
         sweep={"data.n_unique": (1, 60000)},
         variants=(*WITH_IFM, {**WITH_IFM[1], "loss.ifm_epsilon": 0.5}, *FLOOR_VARIANTS),
         note="2-core CPU: quick on 20k Fashion-MNIST images for 12 epochs; SimCLR, SimCLR + IFM (eps 0.1 and 0.5), "
-        "supervised, the floors; N = 1 and 60k (about 45 min idle)",
+        "supervised, the floors; N = 1 and 60k (about 26 min idle)",
     ),
     "paper": Preset(
         base={
