@@ -82,11 +82,11 @@ PRESETS = {
     ),
     "cpu": Preset(
         # quick's 3k images x 5 epochs (~115 steps) left supervised at 0.52-0.73 single-digit accuracy (gate:
-        # 0.90); about 7x the steps reaches 0.97-0.98, in 23 minutes.
+        # 0.90); about 7x the steps reaches 0.97-0.98, in 23 minutes eager fp32 (12 under CPU_LEVERS).
         base={**_QUICK, **CPU_LEVERS, "data.n_train": 10000, "optim.epochs": 10},
         sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 2, 4), "method.name": BASELINES},
         note="2-core CPU: quick's geometry (28 px digits on a 56 px canvas, 1, 2 or 4 digits: up to the full "
-        "2 x 2 grid) trained about 7x longer, 10k images x 10 epochs, with both floors (about 23 min idle)",
+        "2 x 2 grid) trained about 7x longer, 10k images x 10 epochs, with both floors (about 12 min idle)",
     ),
     "paper": Preset(
         base={
