@@ -91,7 +91,7 @@ PRESETS = {
         base={**COLORED_QUICK, **CPU_LEVERS, "data.n_train": 30000, "data.n_test": 10000, "optim.epochs": 10},
         sweep={**SWEEP, "seed": SEEDS},
         variants=GRAYSCALE,
-        note="2-core CPU: quick on 30k images for 10 epochs, 3 seeds (about 25 min idle)",
+        note="2-core CPU: quick on 30k images for 10 epochs, 3 seeds (about 15 min idle)",
     ),
     "photos": Preset(
         base={
