@@ -7,11 +7,11 @@ from datasets.digit_on_image import DigitOverlay
 from experiments.digit_on_image import (
     DigitOnImageRun,
 )
+from experiments.runs import pretrain_in
 from experiments.runs.image_data import load_split
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
 
 
 def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
@@ -40,14 +40,7 @@ def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
             train_images, train_digits, data.n_unique, data.digit_size, composite=data.composite, seed=config.seed
         )
         train_data = TrainImages(fixed.images)
-    result = pretrain(
-        config,
-        train_data,
-        train_images.labels,
-        device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
+    result = pretrain_in(context, config, train_data, train_images.labels)
     probe_train, probe_test = (
         make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=config.seed + k)
         for k, (images, digits) in enumerate(((train_images, train_digits), (test_images, test_digits)), 1)

@@ -16,10 +16,10 @@ from experiments.image_data import (
     ImageData,
     ImageRun,
 )
+from experiments.runs import pretrain_in
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
 
 
 def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -> ImageSplit:
@@ -61,15 +61,7 @@ def pretrain_then_probe(
 ) -> RunOutcome:
     """Pretrain on ``train`` (supervised methods fit ``labels``; the online probe, when asked for, too), then
     a linear probe on frozen features: ``acc_linear`` (and ``acc_online``) on ``test``, and ``chance``."""
-    result = pretrain(
-        config,
-        train,
-        labels,
-        context.device,
-        online_labels=labels,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
+    result = pretrain_in(context, config, train, labels, online_labels=labels)
     probe = ProbeSet(train, test, {"linear": (labels, test_labels)})
     metrics = evaluate(result.encoder, [probe], context.device, config.eval, config.seed, result.online)
     metrics["chance"] = 1.0 / (int(labels.max()) + 1)

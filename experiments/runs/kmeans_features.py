@@ -24,13 +24,13 @@ from experiments.kmeans_features import (
     RETRIEVAL_VIEWS,
     KMeansRun,
 )
+from experiments.runs import pretrain_in
 from experiments.runs.image_data import load_split
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.encoder_files import EncoderWeightsError, load_weights
 from training.evaluate import ProbeSet, evaluate, view_retrieval
 from training.features import block_feature_maps, pixel_maps
-from training.pretrain import pretrain
 from training.rules import parse_ints
 
 
@@ -123,14 +123,7 @@ def _encoder(config: KMeansRun, context: RunContext) -> tuple[torch.nn.Module, l
     if not config.trains_encoder:
         return load_weights(config.kmeans.encoder).to(context.device), [], {}
     train = _training_split(config, True, context.data_root)
-    result = pretrain(
-        config,
-        TrainImages(train.images),
-        train.labels,
-        context.device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
+    result = pretrain_in(context, config, TrainImages(train.images), train.labels)
     if config.data.images != MASKED or not config.data.n_test:
         return result.encoder, result.history, {}
     test = _training_split(config, False, context.data_root)

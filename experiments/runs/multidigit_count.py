@@ -6,11 +6,11 @@ from datasets import load_mnist, make_multidigit
 from datasets.multidigit import PLACEMENTS
 from datasets.sources import ImageSplit
 from experiments.multidigit_count import MultiDigitCountData, MultiDigitCountRun
+from experiments.runs import pretrain_in
 from experiments.runs.digit_probe import single_digit_probe
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
-from training.pretrain import pretrain
 
 
 def run(config: MultiDigitCountRun, context: RunContext) -> RunOutcome:
@@ -19,14 +19,7 @@ def run(config: MultiDigitCountRun, context: RunContext) -> RunOutcome:
     canvases = make_multidigit(
         train_digits, data.n_train, data.n_digits, data.canvas_size, data.digit_size, data.placement, config.seed
     )
-    result = pretrain(
-        config,
-        TrainImages(canvases.images),
-        canvases.targets["presence"],
-        context.device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
+    result = pretrain_in(context, config, TrainImages(canvases.images), canvases.targets["presence"])
     metrics = evaluate(
         result.encoder, probes(data, train_digits, test_digits, config.seed), context.device, config.eval, config.seed
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datasets import load_mnist, make_two_digit_sizes
 from experiments.multidigit_size import MultiDigitSizeRun
+from experiments.runs import pretrain_in
 from experiments.runs.digit_probe import single_digit_probe
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import evaluate
-from training.pretrain import pretrain
 
 
 def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
@@ -17,14 +17,7 @@ def run(config: MultiDigitSizeRun, context: RunContext) -> RunOutcome:
     pairs = make_two_digit_sizes(
         train_digits, data.n_train, data.small_size, data.large_size, data.canvas_size, seed=config.seed
     )
-    result = pretrain(
-        config,
-        TrainImages(pairs.images),
-        pairs.targets["presence"],
-        context.device,
-        progress=context.progress,
-        checkpoint=context.checkpoint,
-    )
+    result = pretrain_in(context, config, TrainImages(pairs.images), pairs.targets["presence"])
     probes = [
         single_digit_probe(
             name, train_digits, test_digits, size, data.canvas_size, data.n_probe_train, data.n_probe_test, config.seed
