@@ -45,20 +45,23 @@ CPU_PRESETS = {
 }
 
 
-def make_step(shape: tuple, precision: str, compiled: bool):
-    """A closure doing one training step on fixed random views, and the model it trains."""
+def make_step(shape: tuple, precision: str, compiled: bool, device: torch.device = CPU):
+    """A closure doing one training step on fixed random views (on ``device``), and the model it trains."""
     encoder_name, width, stride, channels, size, batch, hidden, out, memory_format = shape
     torch.manual_seed(0)
     encoder = build_encoder(encoder_name, channels, size, width or 64, "small", stride)
     head = projection_head(encoder.feature_dim, 2, hidden, out)
-    model = prepare(torch.nn.Sequential(encoder, head), CPU, precision, memory_format)
+    model = prepare(torch.nn.Sequential(encoder, head), device, precision, memory_format)
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     loss_fn = build_loss("nt_xent", temperature=0.2)
     forward = torch.compile(model) if compiled else model
-    views = [as_input(torch.rand(batch, channels, size, size), CPU, precision, memory_format) for _ in range(2)]
+    views = [
+        as_input(torch.rand(batch, channels, size, size, device=device), device, precision, memory_format)
+        for _ in range(2)
+    ]
 
     def step() -> float:
-        with autocast(CPU, precision):
+        with autocast(device, precision):
             z1, z2 = (forward(v) for v in views)
         loss = loss_fn(z1, z2).total
         loss.backward()

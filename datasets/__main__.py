@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from datasets.preview import PREVIEWS, write_preview
+from datasets.sources import MissingSourceError
 from datasets.validation import InvalidParameterError
 
 
@@ -26,7 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is not None and len(names) > 1:
             raise InvalidParameterError("--out names one file; use --out-dir with 'all'")
         for name in names:
-            path = write_preview(name, args.out or args.out_dir / f"{name}.png", args.data_root)
+            try:
+                path = write_preview(name, args.out or args.out_dir / f"{name}.png", args.data_root)
+            except MissingSourceError as error:
+                if len(names) == 1:
+                    raise
+                print(f"skipped {name}: {error}", file=sys.stderr)  # an optional source missing: the rest go on
+                continue
             print(f"wrote {path}")
     except InvalidParameterError as error:
         print(f"error: {error}", file=sys.stderr)

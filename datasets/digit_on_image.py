@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from datasets.compose import paste, resize_digits
+from datasets.folder import as_float
 from datasets.labelled import LabelledImages, seeded_generator
 from datasets.names import COMPOSITE_MODES, DEFAULT_OFFSETS
 from datasets.sources import ImageSplit
@@ -100,7 +101,7 @@ def make_digit_on_image(
     """
     overlay = DigitOverlay(digits, n_unique, images.images.shape[-1], digit_size, offsets, composite, device)
     index = overlay.draw(len(images), seeded_generator(seed)).to(device)
-    canvas = overlay.apply(images.images.to(device), index)
+    canvas = overlay.apply(as_float(images.images).to(device), index)
     targets = {"object": images.labels.to(device), "digit": overlay.label(index), "digit_index": index}
     return LabelledImages(
         canvas, targets, f"{images.source}+{digits.source}", {"object": images.class_names, "digit": digits.class_names}

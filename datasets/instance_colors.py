@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from datasets.folder import as_float
 from datasets.labelled import seeded_generator
 from datasets.sources import ImageSplit
 from datasets.validation import InvalidParameterError
@@ -27,7 +28,7 @@ def instance_colors(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def colorize(split: ImageSplit, seed: int) -> ImageSplit:
     """``split``'s grayscale images (N, 1, H, W) in a random foreground / background colour pair each."""
-    images = split.images
+    images = as_float(split.images)
     if images.shape[1] != 1:
         raise InvalidParameterError(
             f"instance colours need grayscale images; {split.source} has {images.shape[1]} channels"

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from datasets.compose import paste, resize_digits
+from datasets.folder import as_float
 from datasets.labelled import seeded_generator
 from datasets.names import OBJECT_FILLS
 from datasets.sources import ImageSplit
@@ -62,7 +63,7 @@ def make_masked_objects(
         raise InvalidParameterError(f"fill={fill!r} needs backgrounds of two or more classes")
     generator = seeded_generator(seed)
     chosen = torch.randint(len(backgrounds), (n_images,), generator=generator)
-    images = backgrounds.images[chosen].clone()
+    images = as_float(backgrounds.images[chosen]).clone()
     digit_index = torch.randint(len(digits), (n_images,), generator=generator)
     shapes = silhouettes(digits[digit_index], object_size)
     corners = torch.randint(canvas - object_size + 1, (n_images, 1, 2), generator=generator)
@@ -75,7 +76,7 @@ def make_masked_objects(
         starts = torch.cumsum(counts, 0) - counts
         within = (torch.rand(n_images, generator=generator) * counts[labels]).long()
         pick = torch.argsort(backgrounds.labels, stable=True)[starts[labels] + within]
-        objects = backgrounds.images[pick]
+        objects = as_float(backgrounds.images[pick])
         if fill == "matched":
             objects = match_statistics(objects, images)
     else:

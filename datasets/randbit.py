@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from datasets.folder import as_float
 from datasets.labelled import LabelledImages, seeded_generator
 from datasets.names import BIT_SOURCES, MAX_BITS
 from datasets.validation import check_choice, check_int_range
@@ -81,7 +82,7 @@ def make_randbit(base: LabelledImages, n_bits: int, bits: str = "random", seed: 
     check_int_range("n_bits", n_bits, 0, MAX_BITS)
     check_choice("bits", bits, BIT_SOURCES)
     if bits == "hash":
-        integers = image_hash(base.images, n_bits)
+        integers = image_hash(as_float(base.images), n_bits)
     else:
         integers = torch.randint(0, 1 << n_bits, (len(base),), generator=seeded_generator(seed))
     return RandBitImages(base, n_bits, integers.to(base.images.device))

@@ -10,11 +10,16 @@ mistaken for one made on the full data:
   data root or downloaded by torchvision (source ``fashion-mnist``), else the files of Debian's
   ``dataset-fashion-mnist`` package (source ``fashion-mnist:/usr/share/datasets/fashion-mnist``); no
   fallback: without any of them, a one-line error naming the three ways to get it.
-* Natural images: CIFAR-10 (``cifar10``), STL-10 (``stl10``, its labelled train / test splits), any
-  ``ImageFolder`` tree (``folder:<path>``), or the offline
-  default ``photos``: the colour photographs that scikit-image and scikit-learn ship, one class each,
-  with random crops as samples (train crops from the left 70% of each photograph, test crops from the
-  right 30%, so the splits share no pixel).
+* Natural images: CIFAR-10 (``cifar10``) and STL-10 (``stl10``, its labelled train / test splits) held as
+  uint8 (the trainer turns each batch into floats on its device), any ``ImageFolder`` tree
+  (``folder:<path>``) decoded lazily by ``datasets/folder.py``, or ``photos``: the colour photographs that
+  scikit-image and scikit-learn ship, one class each, with random crops as samples (train crops from the left
+  70% of each photograph, test crops from the right 30%, so the splits share no pixel). ``photos`` is a source
+  asked for by name, never a stand-in: a missing CIFAR-10, STL-10 or folder is one ``MissingSourceError`` line
+  naming where it was looked for and how to get it.
+
+``source_name`` names the source a split will come from without reading any image, so a sweep is planned
+(and a missing source refused) before any data loads.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from datasets.folder import FolderImages, check_readable, list_split
 from datasets.names import FASHION_MNIST, MNIST_FULL, MNIST_SUBSET, PHOTOS, TORCHVISION_SOURCES
 from datasets.validation import InvalidParameterError, check_int_range
 
@@ -40,9 +46,11 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dat
 
 @dataclass(frozen=True)
 class ImageSplit:
-    """One split of a labelled image source. images: (N, C, H, W) float32 in [0, 1]; labels: (N,) int64."""
+    """One split of a labelled image source. images: (N, C, H, W) float32 in [0, 1], or uint8 pixels (CIFAR-10,
+    STL-10), or a lazily decoded ``FolderImages`` (``datasets.folder.as_float`` turns any of them into floats);
+    labels: (N,) int64."""
 
-    images: torch.Tensor
+    images: torch.Tensor | FolderImages
     labels: torch.Tensor
     source: str
     class_names: tuple[str, ...]
@@ -72,6 +80,10 @@ def resolve_data_root(data_root: str | os.PathLike | None = None) -> Path:
 
 def _offline() -> bool:
     return os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+
+
+class MissingSourceError(InvalidParameterError):
+    """A data source the run asks for is not on this machine (and cannot be downloaded here)."""
 
 
 def _warn_fallback(what: str, fallback: str, reason: BaseException) -> None:
@@ -198,18 +210,51 @@ def _resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
     ).clamp_(0, 1)
 
 
+TORCHVISION_FILES = {  # what torchvision reads for each source, under the data root
+    "cifar10": ("cifar-10-batches-py", ("data_batch_1", "data_batch_5", "test_batch")),
+    "stl10": ("stl10_binary", ("train_X.bin", "train_y.bin", "test_X.bin", "test_y.bin")),
+}
+TORCHVISION_NAMES = {"cifar10": "CIFAR-10", "stl10": "STL-10"}
+
+
+def _missing_torchvision(name: str, root: Path, download: bool) -> MissingSourceError:
+    folder, _ = TORCHVISION_FILES[name]
+    how = "the download failed" if download else "downloads are off (offline)"
+    return MissingSourceError(
+        f"data.images={name}: {TORCHVISION_NAMES[name]} is not under the data root {str(root)!r} (looked for "
+        f"{folder}/; set --data-root or ${DATA_ROOT_ENV}); {how}: run once online without ${OFFLINE_ENV} to let "
+        f"torchvision download it there, or unpack torchvision's {folder}/ into that folder"
+    )
+
+
+def _torchvision_present(name: str, root: Path) -> bool:
+    folder, files = TORCHVISION_FILES[name]
+    return all((root / folder / file).is_file() for file in files)
+
+
 def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> ImageSplit:
-    """CIFAR-10 (32 px) or STL-10's labelled splits (96 px) through torchvision."""
+    """CIFAR-10 (32 px) or STL-10's labelled splits (96 px) through torchvision, as uint8 pixels."""
     from torchvision.datasets import CIFAR10, STL10
 
-    if name == "cifar10":
-        ds = CIFAR10(root=str(root), train=train, download=download)
-        pixels, labels = torch.from_numpy(ds.data).permute(0, 3, 1, 2), ds.targets
-    else:
-        ds = STL10(root=str(root), split="train" if train else "test", download=download)
-        pixels, labels = torch.from_numpy(ds.data), ds.labels
-    images = _uint8_to_float(pixels.contiguous())
-    return ImageSplit(images, torch.as_tensor(labels, dtype=torch.long), name, tuple(ds.classes))
+    try:
+        if name == "cifar10":
+            ds = CIFAR10(root=str(root), train=train, download=download)
+            pixels, labels = torch.from_numpy(ds.data).permute(0, 3, 1, 2), ds.targets
+        else:
+            ds = STL10(root=str(root), split="train" if train else "test", download=download)
+            pixels, labels = torch.from_numpy(ds.data), ds.labels
+    except (RuntimeError, OSError, ValueError):
+        raise _missing_torchvision(name, root, download) from None
+    return ImageSplit(pixels.contiguous(), torch.as_tensor(labels, dtype=torch.long), name, tuple(ds.classes))
+
+
+def _resize_pixels(pixels: torch.Tensor, image_size: int, chunk: int = 4096) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> uint8 (N, C, S, S), antialiased bilinear, a chunk at a time (memory stays uint8)."""
+    from torchvision.transforms.v2.functional import resize
+
+    if pixels.shape[-1] == image_size and pixels.shape[-2] == image_size:
+        return pixels
+    return torch.cat([resize(part, [image_size, image_size], antialias=True) for part in pixels.split(chunk)])
 
 
 def _read_idx(path: Path) -> torch.Tensor:
@@ -247,7 +292,7 @@ def load_fashion_mnist(root: Path, train: bool, download: bool) -> ImageSplit:
     try:
         return _fashion_from_debian(train)
     except OSError:
-        raise InvalidParameterError(
+        raise MissingSourceError(
             f"data.images={FASHION_MNIST} is not available offline: put torchvision's FashionMNIST/raw files under "
             f"the data root ({root}), let torchvision download them (online), or install Debian's "
             f"dataset-fashion-mnist package ({DEBIAN_FASHION_MNIST})"
@@ -255,39 +300,10 @@ def load_fashion_mnist(root: Path, train: bool, download: bool) -> ImageSplit:
 
 
 def _load_folder(path: Path, train: bool, image_size: int) -> ImageSplit:
-    """An ImageFolder tree: ``path/train`` and ``path/val`` (or ``test``) if present, else a 80/20 split."""
-    from torchvision.datasets import ImageFolder
-    from torchvision.transforms.functional import pil_to_tensor
-
-    key = f"data.images=folder:{path}"
-    if not path.is_dir():
-        problem = "is a file, not a folder" if path.exists() else "does not exist"
-        raise InvalidParameterError(f"{key}: image folder {str(path)!r} {problem}")
-    split_dirs = [path / ("train" if train else name) for name in (("train",) if train else ("val", "test"))]
-    split_dir = next((d for d in split_dirs if d.is_dir()), None)
-    try:
-        folder = ImageFolder(str(split_dir or path))
-    except (FileNotFoundError, RuntimeError) as error:  # no class folders, or class folders without images
-        raise InvalidParameterError(
-            f"{key}: image folder {str(split_dir or path)!r} holds no images in class subfolders "
-            f"(expected <folder>/<class>/<image>.jpg, torchvision ImageFolder layout): {error}"
-        ) from None
-    indices = range(len(folder))
-    if split_dir is None:  # no split folders: every fifth image is a test image
-        indices = [i for i in indices if (i % 5 == 4) != train]
-    images, labels = [], []
-    if len(indices) < 2:
-        raise InvalidParameterError(f"{key}: its {'train' if train else 'test'} split holds {len(indices)} image(s)")
-    for i in indices:
-        try:
-            image, label = folder[i]
-        except OSError as error:  # a corrupt or truncated image file
-            raise InvalidParameterError(f"{key}: {folder.samples[i][0]} cannot be read as an image ({error})") from None
-        images.append(_resize(_uint8_to_float(pil_to_tensor(image.convert("RGB")))[None], image_size))
-        labels.append(label)
-    return ImageSplit(
-        torch.cat(images), torch.tensor(labels, dtype=torch.long), f"folder:{path}", tuple(folder.classes)
-    )
+    """An ImageFolder tree's split, listed but not decoded (``datasets/folder.py``)."""
+    files, labels, classes = list_split(str(path), train)
+    images = FolderImages(files, image_size, f"data.images=folder:{path}")
+    return ImageSplit(images, torch.tensor(labels, dtype=torch.long), f"folder:{path}", classes)
 
 
 def load_natural_images(
@@ -299,11 +315,8 @@ def load_natural_images(
     photos_per_class: int = 500,
     seed: int = 0,
 ) -> ImageSplit:
-    """Natural images (N, 3, image_size, image_size) from ``photos``, ``cifar10``, ``stl10`` or ``folder:<path>``.
-
-    CIFAR-10 / STL-10 that cannot be loaded (offline, no files) fall back to ``photos`` with one warning;
-    the returned ``source`` says which was used.
-    """
+    """Natural images (N, 3, image_size, image_size) from ``photos``, ``fashion_mnist``, ``cifar10``, ``stl10`` or
+    ``folder:<path>``; a source that is not there is a ``MissingSourceError``, never another source."""
     if source == PHOTOS:
         return photo_crops(photos_per_class, image_size, train, seed)
     if source.startswith("folder:"):
@@ -314,9 +327,25 @@ def load_natural_images(
     if source == FASHION_MNIST:
         split = load_fashion_mnist(root, train, download and not _offline())
         return ImageSplit(_resize(split.images, image_size), split.labels, split.source, split.class_names)
-    try:
-        split = _load_torchvision(source, root, train, download and not _offline())
-    except (RuntimeError, OSError, ValueError) as error:
-        _warn_fallback(f"{source} under {str(root)!r}", PHOTOS, error)
-        return photo_crops(photos_per_class, image_size, train, seed)
-    return ImageSplit(_resize(split.images, image_size), split.labels, split.source, split.class_names)
+    split = _load_torchvision(source, root, train, download and not _offline())
+    return ImageSplit(_resize_pixels(split.images, image_size), split.labels, split.source, split.class_names)
+
+
+def source_name(source: str, data_root: str | os.PathLike | None = None, download: bool = True) -> str:
+    """The ``source`` a split of ``load_natural_images(source, ...)`` will carry, found without reading any image:
+    file names are listed, nothing is decoded. A missing source is the same ``MissingSourceError`` the load
+    gives (a source that will be downloaded is named as itself)."""
+    if source == PHOTOS:
+        return PHOTOS
+    if source.startswith("folder:"):
+        for train in (True, False):
+            check_readable(source.removeprefix("folder:"), train)
+        return source
+    if source not in (*TORCHVISION_SOURCES, FASHION_MNIST):
+        raise InvalidParameterError(f"image source {source!r} is unknown; choose one of {', '.join(NATURAL_SOURCES)}")
+    root = resolve_data_root(data_root)
+    if source == FASHION_MNIST:
+        return load_fashion_mnist(root, True, download and not _offline()).source  # 47 MB, read once per process
+    if not _torchvision_present(source, root) and (_offline() or not download):
+        raise _missing_torchvision(source, root, download and not _offline())
+    return source

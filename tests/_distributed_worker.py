@@ -64,3 +64,31 @@ def train_steps(rank: int, world: int, folder: str, loss_name: str, control: str
             torch.save((history, weights), f"{folder}/trained.pt")
 
     _in_gloo_group(rank, world, folder, train)
+
+
+def record_collectives(rank: int, world: int, folder: str) -> None:
+    """Trains ``collective_run`` with every collective the loop and the loss call (``all_reduce``, ``all_gather``,
+    ``broadcast``, ``all_gather_object``) recorded: rank 0 writes (name, device, dtype) of each call and the device
+    of the loss to ``folder/collectives.pt``."""
+    from tests.test_distributed_training import collective_run
+
+    calls: list[tuple[str, str, str]] = []
+
+    def recorded(name: str, collective: Callable) -> Callable:
+        def call(*args, **kwargs):
+            tensors = [a for a in args if isinstance(a, torch.Tensor)] + [
+                t for a in args if isinstance(a, list) for t in a if isinstance(t, torch.Tensor)
+            ]
+            calls.extend((name, str(t.device), str(t.dtype)) for t in tensors[:1])
+            return collective(*args, **kwargs)
+
+        return call
+
+    def train() -> None:
+        for name in ("all_reduce", "all_gather", "broadcast"):
+            setattr(dist, name, recorded(name, getattr(dist, name)))
+        loss_device = collective_run()
+        if rank == 0:
+            torch.save((calls, loss_device), f"{folder}/collectives.pt")
+
+    _in_gloo_group(rank, world, folder, train)

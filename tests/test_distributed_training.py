@@ -9,11 +9,12 @@ import torch
 import torch.multiprocessing as mp
 
 from sweeps.config import RunConfig
-from tests._distributed_worker import train_steps
+from tests._distributed_worker import record_collectives, train_steps
 from training.augment import AugmentConfig
 from training.config import LossConfig, MethodConfig, ModelConfig
 from training.data import TrainImages
 from training.distributed import batch_problem
+from training.loop import READ_EVERY
 from training.optim import OptimConfig
 from training.pretrain import pretrain
 
@@ -69,3 +70,32 @@ def test_a_batch_that_does_not_split_over_the_processes_is_refused():
     assert batch_problem(16, 2) is None and batch_problem(16, 1) is None
     assert "optim.batch_size=10 cannot be split over 4 processes" in batch_problem(10, 4)
     assert "at least 2 samples per process" in batch_problem(4, 4)
+
+
+COLLECTIVE_EPOCHS, COLLECTIVE_STEPS = 2, 8  # steps per epoch, fewer than READ_EVERY: one read per epoch
+
+
+def collective_run() -> str:
+    """``toy_run``'s model for ``COLLECTIVE_EPOCHS`` epochs of ``COLLECTIVE_STEPS`` steps of batch 4; the device
+    of the loss it trained on."""
+    settings = RunConfig(
+        model=ModelConfig(width=4, head_hidden=16, head_out=8),
+        loss=LossConfig(name="nt_xent", temperature=0.2),
+        optim=OptimConfig(epochs=COLLECTIVE_EPOCHS, batch_size=4, optimizer="sgd", lr=0.01),
+    )
+    images = torch.rand(4 * COLLECTIVE_STEPS, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    pretrain(settings, TrainImages(images), None, device, progress=False)
+    return str(device)
+
+
+def test_every_collective_the_loop_calls_gets_a_tensor_on_the_loss_device_and_the_loss_is_read_per_interval(
+    tmp_path,
+):
+    """NCCL takes device tensors only; the loss is averaged over ranks at reads, not every step (a host sync)."""
+    mp.spawn(record_collectives, args=(WORLD, str(tmp_path)), nprocs=WORLD, join=True)
+    calls, loss_device = torch.load(tmp_path / "collectives.pt")
+    assert {name for name, _, _ in calls} >= {"all_reduce", "all_gather"}  # the loss mean, the gathered views
+    assert all(device == loss_device for _, device, _ in calls), calls
+    reads = sum(name == "all_reduce" for name, _, _ in calls)
+    assert COLLECTIVE_STEPS < READ_EVERY and reads == 2 * COLLECTIVE_EPOCHS  # per epoch: one read, the epoch mean

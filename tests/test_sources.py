@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchvision
 
 from datasets import InvalidParameterError, load_mnist, load_natural_images, resolve_data_root
 from datasets.digits_on_photos import SOURCE_SUFFIX as PHOTO_BLEND
 from datasets.digits_on_photos import blend_on_photos, photo_patches
-from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, ImageSplit
+from datasets.folder import FolderImages
+from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, ImageSplit, MissingSourceError, source_name
+from tests.standins import trust_standins, write_cifar10, write_image_folder
+from training.data import TrainImages
 
 
 def test_mnist_splits_follow_the_conventions(mnist):
@@ -51,10 +55,60 @@ def test_photos_are_real_crops_with_disjoint_train_and_test_regions():
     assert torch.equal(train.images, again.images)
 
 
-def test_cifar10_offline_falls_back_to_photos(tmp_path):
-    with pytest.warns(UserWarning, match="photos"):
-        split = load_natural_images("cifar10", True, 16, data_root=tmp_path, download=False, photos_per_class=2)
-    assert split.source == PHOTOS
+@pytest.mark.parametrize("source", ["cifar10", "stl10"])
+def test_a_missing_torchvision_source_is_one_line_naming_where_and_how_never_photos(source, tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTRASTIVE_OFFLINE", "1")
+    for attempt in (
+        lambda: load_natural_images(source, True, 16, data_root=tmp_path),
+        lambda: source_name(source, tmp_path),
+    ):
+        with pytest.raises(MissingSourceError) as error:
+            attempt()
+        message = str(error.value)
+        assert message.startswith(f"data.images={source}: ") and "\n" not in message
+        assert str(tmp_path) in message and "--data-root" in message and "download" in message
+
+
+def test_cifar10_is_held_as_uint8_and_named_without_reading_it(tmp_path, monkeypatch):
+    trust_standins(monkeypatch)
+    write_cifar10(tmp_path, n_train=50, n_test=20)
+    train = load_natural_images("cifar10", True, 32, data_root=tmp_path, download=False)
+    assert train.images.dtype == torch.uint8 and train.images.shape == (50, 3, 32, 32) and train.source == "cifar10"
+    assert train.labels.tolist()[:10] == list(range(10)) and len(train.class_names) == 10
+    resized = load_natural_images("cifar10", False, 24, data_root=tmp_path, download=False)
+    assert resized.images.dtype == torch.uint8 and resized.images.shape == (20, 3, 24, 24)
+    batch = TrainImages(train.images).load(torch.tensor([3, 1]))
+    assert batch.dtype == torch.float32 and torch.equal(batch, train.images[[3, 1]].float() / 255)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the source was read")
+
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "__init__", no_reading)
+    assert source_name("cifar10", tmp_path) == "cifar10"
+
+
+def test_a_folder_is_listed_not_decoded_and_streams_the_batches_it_is_asked_for(tmp_path):
+    folder = write_image_folder(tmp_path / "imagenet", per_class=8)
+    train = load_natural_images(f"folder:{folder}", True, 16)
+    assert isinstance(train.images, FolderImages) and train.images.shape == (24, 3, 16, 16)
+    assert train.labels.bincount().tolist() == [8, 8, 8] and train.source == f"folder:{folder}"
+    order = [torch.tensor([5, 0, 17]), torch.tensor([9, 23])]
+    streamed = list(TrainImages(train.images).batches(order, None))  # decoded by two DataLoader workers
+    for index, batch in zip(order, streamed, strict=True):
+        assert batch.dtype == torch.float32 and batch.shape == (len(index), 3, 16, 16)
+        assert torch.equal(batch, train.images[index].float() / 255)  # the same pixels as decoding in place
+    assert torch.equal(train.images.take(torch.tensor([2, 4]))[:], train.images[torch.tensor([2, 4])])
+
+
+def test_an_unreadable_image_among_the_rest_is_named_when_its_batch_is_decoded(tmp_path):
+    folder = write_image_folder(tmp_path / "imagenet", per_class=8)
+    broken = sorted((folder / "train" / "n02").glob("*.jpg"))[3]
+    broken.write_bytes(b"not a jpeg")
+    source_name(f"folder:{folder}")  # the first image of each class reads: planning passes
+    train = load_natural_images(f"folder:{folder}", True, 16)
+    with pytest.raises(InvalidParameterError) as error:
+        list(TrainImages(train.images).batches([torch.arange(24)], None))
+    assert f"{broken} cannot be read as an image" in str(error.value) and "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("source", ["imagenet", "folder:/does/not/exist"])
@@ -129,6 +183,25 @@ def test_fashion_mnist_falls_back_to_debians_package_then_fails_in_one_line(tmp_
     _tiny_fashion(debian, compress=True, suffix=".gz")
     split = load_natural_images("fashion_mnist", False, 28, tmp_path, download=False)
     assert split.source == f"fashion-mnist:{debian}" and split.labels.tolist() == [0, 1]
+
+
+def test_previews_of_all_name_a_missing_optional_source_and_go_on(tmp_path, monkeypatch, mnist_root, capsys):
+    from datasets import sources
+    from datasets.__main__ import main
+    from datasets.preview import PREVIEWS
+
+    def no_fashion(root, train, download):
+        raise MissingSourceError(f"data.images=fashion_mnist is not available offline (nothing under {root})")
+
+    monkeypatch.setattr(sources, "load_fashion_mnist", no_fashion)
+    for name in ("multidigit_random", "multidigit_in_grid", "multidigit_size", "digit_on_image", "randbit"):
+        monkeypatch.delitem(PREVIEWS, name)  # the two MNIST previews left keep the test short
+    out, root = ["--out-dir", str(tmp_path / "previews")], (["--data-root", mnist_root] if mnist_root else [])
+    assert main(["preview", "all", *out, *root]) == 0
+    captured = capsys.readouterr()
+    assert "skipped digit_on_fashion: data.images=fashion_mnist is not available offline" in captured.err
+    assert captured.out.count("wrote ") == len(PREVIEWS) - 1 == 2
+    assert main(["preview", "digit_on_fashion", *out, *root]) == 2  # asked for by name: the error, exit 2
 
 
 def test_digits_on_photos_blend_each_digit_into_its_own_photograph_patch(mnist):

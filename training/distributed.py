@@ -74,13 +74,23 @@ def local_rows(batch: int) -> slice:
     return slice(rank() * size, (rank() + 1) * size)
 
 
-def mean_over_ranks(value: float) -> float:
-    """The mean of a float over all ranks (each rank's loss is the mean over its own rows)."""
+def mean_over_ranks(value: torch.Tensor) -> torch.Tensor:
+    """The mean of ``value`` over all ranks, reduced where it lives (the training device: NCCL takes CUDA
+    tensors only); each rank's value is the mean over its own rows."""
     if world_size() == 1:
         return value
-    total = torch.tensor([value], dtype=torch.float64)
+    total = value.clone()
     dist.all_reduce(total)
-    return float(total) / world_size()
+    return total / world_size()
+
+
+def gather_states(state: torch.Tensor) -> list[torch.Tensor]:
+    """Every rank's generator state (a CPU byte tensor), in rank order, on every rank (for a checkpoint)."""
+    if world_size() == 1:
+        return [state]
+    states: list = [None] * world_size()
+    dist.all_gather_object(states, state)
+    return states
 
 
 def agree(flag: bool) -> bool:

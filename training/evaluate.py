@@ -35,14 +35,15 @@ class ProbeSet:
 def extract_features(
     encoder: nn.Module, data: TrainImages, device: torch.device, batch_size: int = 1024
 ) -> torch.Tensor:
-    """(N, feature_dim) float32 features on the CPU; ``data.add_channels`` (bits) applied to every batch."""
+    """(N, feature_dim) float32 features on the CPU; each batch loaded as floats on ``device`` (a folder's
+    decoded ahead), its deterministic ``on_load`` and ``add_channels`` (bits) applied."""
     encoder.eval()
+    data = TrainImages(data.images, data.add_channels, data.on_load, device)  # batches go to the device one by one
+    order = [torch.arange(start, min(start + batch_size, len(data))) for start in range(0, len(data), batch_size)]
     chunks = []
-    for start in range(0, len(data), batch_size):
-        index = torch.arange(start, min(start + batch_size, len(data)))
-        images = data.finish(data.images[index].to(device), index)
+    for index, images in zip(order, data.batches(order, None), strict=True):
         with autocast(device):
-            chunks.append(encoder(as_input(images, device)).float().cpu())
+            chunks.append(encoder(as_input(data.finish(images, index.to(device)), device)).float().cpu())
     return torch.cat(chunks)
 
 

@@ -1,15 +1,19 @@
 """The one training loop every method shares: the loop owns the step, the method supplies the loss.
 
-Per epoch: a seeded shuffle of the items; per batch of item indices: the batch as loaded (``TrainImages.load``:
-any per-load overlay drawn here), ``method.n_views`` augmented views
+Per epoch: a seeded shuffle of the items; per batch of item indices: the batch as loaded (``TrainImages.batches``:
+floats on the device, a folder's decoded ahead by DataLoader workers, any per-load overlay drawn here),
+``method.n_views`` augmented views
 (extra channels such as RandBit planes appended after augmentation), the method's loss under autocast,
-the online probe's cross-entropy on the detached features (when asked for), a NaN guard, the optimizer
-and schedule steps, then ``method.after_step``. A checkpoint (method, online probe, optimizer, schedule,
-every random generator) is written atomically after each epoch when a path is given, and a run started
-again with the same path resumes from it exactly.
+the online probe's cross-entropy on the detached features (when asked for), the optimizer and schedule
+steps, then ``method.after_step``. The loss stays on the device: it is summed there (float64, so the epoch mean
+is the one a per-step read would give) and read, averaged over ranks and checked for NaN every ``READ_EVERY``
+steps and at the end of each epoch, so a step never waits for the host. A checkpoint (method, online probe,
+optimizer, schedule, every random generator) is written atomically after each epoch when a path is given, and a
+run started again with the same path resumes from it exactly.
 
 Under torchrun every rank draws the same global batch and trains on its own rows, DDP averaging the
-gradients (``training/distributed.py``); only rank 0 writes the checkpoint.
+gradients (``training/distributed.py``); a streamed folder is decoded only for the rank's own rows, augmented
+with a generator of the rank's own. Only rank 0 writes the checkpoint.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from training.augment import AugmentConfig, augment
 from training.config import MethodConfig
 from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
-from training.distributed import batch_problem, distribute, is_main, local_rows, mean_over_ranks
+from training.distributed import batch_problem, distribute, gather_states, is_main, local_rows, mean_over_ranks, rank
 from training.initialization import glorot_
 from training.methods.base import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler, parameter_groups
+
+READ_EVERY = 50  # steps between reads of the loss (progress bar, NaN guard, the mean over ranks)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -95,7 +101,7 @@ def train(
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")
     if problem := batch_problem(optim.batch_size, world_size()):
         raise ValueError(problem)
-    method.setup(data.finish(data.images[:2], torch.arange(2)), data.images.shape[1])
+    method.setup(data.first(2), data.images.shape[1])
     online = None if online_labels is None else nn.Linear(method.encoder.feature_dim, int(online_labels.max()) + 1)
     if online is not None and online_init == "glorot":
         glorot_(online)
@@ -108,18 +114,24 @@ def train(
     targets = None if targets is None else targets.to(device)
     online_labels = None if online_labels is None else online_labels.to(device)
     shuffle, random = torch.Generator().manual_seed(seed), device_generator(seed, device)
+    # A streamed folder gives each rank its own rows: their overlays and crops come from the rank's own generator.
+    sharded = data.streamed and world_size() > 1
+    local = device_generator(seed + 7919 * rank(), device) if sharded else random
+    kept = slice(None) if sharded else mine  # the rows of a loaded batch this rank trains on
     steps_per_epoch = n_items // optim.batch_size
     total_steps = steps_per_epoch * optim.epochs
     optimizer = make_optimizer(parameter_groups(learner, optim, exempt=online), optim)
     scheduler = make_scheduler(optimizer, optim, steps_per_epoch, optim.epochs)
     history: list[float] = []
     if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
         learner.load_state_dict(state["learner"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         shuffle.set_state(state["shuffle"])
-        random.set_state(state["random"])
+        random.set_state(state["random"].cpu())
+        if sharded:
+            local.set_state(state["local"][rank()].cpu())
         history = state["history"]
     bar = tqdm(
         total=total_steps,
@@ -132,36 +144,54 @@ def train(
     learner.train()
     for epoch in range(len(history), optim.epochs):
         order = torch.randperm(n_items, generator=shuffle) if optim.shuffle else torch.arange(n_items)
-        total = 0.0
-        for i in range(steps_per_epoch):
-            index = order[i * optim.batch_size : (i + 1) * optim.batch_size].to(device)
-            images = data.load(index, random)  # the global batch; this rank trains on its rows ``mine``
-            index = index[mine]
+        batches = [order[i * optim.batch_size : (i + 1) * optim.batch_size] for i in range(steps_per_epoch)]
+        if sharded:
+            batches = [index[mine] for index in batches]
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        unread = torch.zeros((), dtype=torch.float64, device=device)
+        for i, images in enumerate(data.batches(batches, local)):  # the global batch (streamed: this rank's rows)
+            index = batches[i][kept].to(device)
             views = [
-                to_input(data.finish(augment(images, augment_config, random)[mine], index))
+                to_input(data.finish(augment(images, augment_config, local)[kept], index))
                 for _ in range(method.n_views)
             ]
             batch_targets, batch_labels = (None if rows is None else rows[index] for rows in (targets, online_labels))
             loss = step(views, batch_targets, random, batch_labels, optim.precision)
-            value = mean_over_ranks(loss.item())
-            if not math.isfinite(value):
-                bar.close()
-                raise NonFiniteLossError(
-                    f"loss became {value} at epoch {epoch + 1}, step {i + 1}; lower optim.lr or raise loss.temperature"
-                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
             method.after_step((epoch * steps_per_epoch + i + 1) / total_steps)
-            total += value
+            total += loss.detach().double()  # step by step, in the order a per-step read would add them
+            unread += loss.detach().double()
+            if (i + 1) % READ_EVERY == 0 or i + 1 == steps_per_epoch:
+                first = i // READ_EVERY * READ_EVERY + 1  # the first step of this read's span
+                value = _read(unread, epoch, first, i + 1, bar) / (i + 2 - first)
+                unread.zero_()
+                bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}")
             bar.update()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}")
-        history.append(total / steps_per_epoch)
-        if checkpoint is not None and is_main():
-            state = {"learner": learner.state_dict(), "optimizer": optimizer.state_dict()}
-            state.update(scheduler=scheduler.state_dict(), shuffle=shuffle.get_state(), random=random.get_state())
-            save_torch({**state, "history": history}, checkpoint)
+        history.append(mean_over_ranks(total).item() / steps_per_epoch)
+        if checkpoint is not None:
+            local_states = gather_states(local.get_state()) if sharded else None
+            if is_main():
+                state = {"learner": learner.state_dict(), "optimizer": optimizer.state_dict()}
+                state.update(scheduler=scheduler.state_dict(), shuffle=shuffle.get_state(), random=random.get_state())
+                if sharded:
+                    state["local"] = local_states
+                save_torch({**state, "history": history}, checkpoint)
     bar.close()
     learner.eval()
     return Trained(history, online)
+
+
+def _read(unread: torch.Tensor, epoch: int, first: int, last: int, bar: tqdm) -> float:
+    """The summed loss of steps ``first``..``last``, averaged over ranks and read on the host (one sync);
+    a NaN or infinite sum stops the run."""
+    value = mean_over_ranks(unread).item()
+    if not math.isfinite(value):
+        bar.close()
+        raise NonFiniteLossError(
+            f"loss became {value} at epoch {epoch + 1}, within steps {first}-{last}; lower optim.lr or raise "
+            "loss.temperature"
+        )
+    return value

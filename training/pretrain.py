@@ -36,7 +36,7 @@ def pretrain(
     channels (RandBit bits). ``targets``: what a supervised method fits; ``online_labels``: what the online
     probe fits when ``settings.method.online_probe`` is set. ``checkpoint``: resume from / save to there."""
     method_cls = method_classes()[settings.method.name]
-    channels = data.finish(data.images[:1], torch.zeros(1, dtype=torch.long)).shape[1]
+    channels = data.first(1).shape[1]
     model = settings.model
     torch.manual_seed(settings.seed)
     encoder = build_encoder(model.encoder, channels, data.images.shape[-1], model.width, "small", model.stem_stride)

@@ -9,6 +9,7 @@ from analysis import color_distortion as analysis
 from analysis.color_histograms import histograms, retrieval_accuracy
 from analysis.tables import save_arrays
 from datasets import ImageSplit
+from datasets.folder import as_float
 from datasets.instance_colors import SOURCE_SUFFIX, colorize
 from experiments.color_distortion import (
     ColorDistortionRun,
@@ -48,11 +49,11 @@ def shortcut(config: ColorDistortionRun, test: ImageSplit) -> tuple[float, dict]
     of ``N_SHOWN_CROPS`` views of the first image of two classes."""
     generator = device_generator(config.seed + 7, torch.device("cpu"))
     keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(config.seed))[:N_RETRIEVAL]
-    images = test.images[keep]
+    images = as_float(test.images[keep])
     first, second = (histograms(augment(images, config.augment, generator)) for _ in range(2))
     classes = SHOWN_CLASSES if int(test.labels.max()) >= max(SHOWN_CLASSES) else (0, 1)
     shown = torch.stack([torch.nonzero(test.labels == c)[0, 0] for c in classes])
-    crops = augment(test.images[shown].repeat_interleave(N_SHOWN_CROPS, 0), config.augment, generator)
+    crops = augment(as_float(test.images[shown]).repeat_interleave(N_SHOWN_CROPS, 0), config.augment, generator)
     arrays = {"crops": (crops * 255).round().to(torch.uint8).numpy(), "histograms": histograms(crops).numpy()}
     return retrieval_accuracy(first, second), arrays
 

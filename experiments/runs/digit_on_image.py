@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datasets import InvalidParameterError, load_mnist, make_digit_on_image
+import torch
+
+from datasets import ImageSplit, InvalidParameterError, load_mnist, make_digit_on_image
 from datasets.digit_on_image import DigitOverlay
+from datasets.folder import FolderImages
+from datasets.labelled import seeded_generator
+from datasets.sources import source_name
 from experiments.digit_on_image import (
     DigitOnImageRun,
 )
@@ -17,7 +22,7 @@ from training.evaluate import ProbeSet, evaluate
 def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
     """The sources the run will read; also checks, before any run, that the object images load (first: a bad
     folder is named before MNIST is read) and that the pool fits the MNIST split."""
-    objects = load_split(config.data, True, config.seed, data_root).source
+    objects = source_name(config.data.images, data_root)
     digits = load_mnist(data_root)[0]
     if config.data.n_unique > len(digits):
         raise InvalidParameterError(
@@ -41,13 +46,29 @@ def run(config: DigitOnImageRun, context: RunContext) -> RunOutcome:
         )
         train_data = TrainImages(fixed.images)
     result = pretrain_in(context, config, train_data, train_images.labels)
-    probe_train, probe_test = (
-        make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=config.seed + k)
+    (probe_train, train_labels), (probe_test, test_labels) = (
+        _probe_set(images, digits, data, config.seed + k)
         for k, (images, digits) in enumerate(((train_images, train_digits), (test_images, test_digits)), 1)
     )
-    labels = {name: (probe_train.targets[name], probe_test.targets[name]) for name in ("object", "digit")}
-    probe = ProbeSet(TrainImages(probe_train.images), TrainImages(probe_test.images), labels)
+    labels = {name: (train_labels[name], test_labels[name]) for name in ("object", "digit")}
+    probe = ProbeSet(probe_train, probe_test, labels)
     metrics = evaluate(result.encoder, [probe], device, config.eval, config.seed)
     metrics["chance_object"] = 1.0 / len(train_images.class_names)
     metrics["chance_digit"] = 0.1
     return RunOutcome(metrics, result.history)
+
+
+def _probe_set(images: ImageSplit, digits: ImageSplit, data, seed: int) -> tuple[TrainImages, dict]:
+    """A probe set: each image with one digit of all of ``digits`` (9 copies), fixed per image by ``seed``, and
+    its ``object`` and ``digit`` labels. In memory the canvases are built once; a folder's get the same drawn
+    digit pasted on as each batch is decoded, so ImageNet is never held whole."""
+    if not isinstance(images.images, FolderImages):
+        fixed = make_digit_on_image(images, digits, None, data.digit_size, composite=data.composite, seed=seed)
+        return TrainImages(fixed.images), fixed.targets
+    overlay = DigitOverlay(digits, None, data.image_size, data.digit_size, composite=data.composite)
+    drawn = overlay.draw(len(images), seeded_generator(seed))  # the draw make_digit_on_image makes
+
+    def paste_drawn(batch: torch.Tensor, rows: torch.Tensor, _: torch.Generator | None) -> torch.Tensor:
+        return overlay.apply(batch, drawn[rows.cpu()])
+
+    return TrainImages(images.images, on_load=paste_drawn), {"object": images.labels, "digit": overlay.label(drawn)}

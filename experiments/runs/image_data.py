@@ -7,8 +7,10 @@ from dataclasses import replace
 import torch
 
 from datasets import ImageSplit, load_mnist, load_natural_images
+from datasets.digits_on_photos import SOURCE_SUFFIX as PHOTO_BLEND
 from datasets.digits_on_photos import blend_on_photos
-from datasets.sources import MNIST_FULL, PHOTOS
+from datasets.folder import select
+from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, MissingSourceError, source_name
 from experiments.image_data import (
     MNIST,
     MNIST_ON_PHOTOS,
@@ -44,11 +46,16 @@ def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -
         keep = torch.arange(min(n, len(split)))
     else:
         keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
-    return ImageSplit(split.images[keep], split.labels[keep], split.source, split.class_names)
+    return ImageSplit(select(split.images, keep), split.labels[keep], split.source, split.class_names)
 
 
 def data_source(config: ImageRun, data_root: str | None) -> str:
-    return load_split(config.data, True, config.seed, data_root).source
+    """The source ``load_split`` will read, named without decoding any natural image (a missing one refused)."""
+    data = config.data
+    if data.images in (MNIST, MNIST_ON_PHOTOS):
+        source = mnist_source(config, data_root)
+        return f"{source}{PHOTO_BLEND}" if data.images == MNIST_ON_PHOTOS else source
+    return source_name(data.images, data_root)
 
 
 def pretrain_then_probe(
@@ -85,5 +92,14 @@ def run_on_images(
 
 
 def mnist_source(config: object, data_root: str | None) -> str:
-    """The data source of an experiment that reads only MNIST: the full set or the offline fallback."""
-    return load_mnist(data_root)[0].source
+    """The data source of an experiment that reads MNIST: the full set, or the offline fallback where the run's
+    ``data.n_train`` fits in the fallback's training digits (a run that needs more is refused, not shrunk)."""
+    train = load_mnist(data_root)[0]
+    n_train = getattr(getattr(config, "data", None), "n_train", 0)
+    if train.source == MNIST_SUBSET and n_train > len(train):
+        raise MissingSourceError(
+            f"data.n_train={n_train} needs the full MNIST, which is not under the data root (--data-root or "
+            f"$CONTRASTIVE_DATA; torchvision's MNIST/raw/ files, downloaded when online); the offline fallback "
+            f"{MNIST_SUBSET} has {len(train)} training digits"
+        )
+    return train.source

@@ -12,6 +12,7 @@ from analysis import kmeans_features as analysis
 from analysis.kmeans import border_pixels, cluster_maps, interior, mask_scores, upsample
 from analysis.tables import save_arrays
 from datasets import ImageSplit, load_mnist, load_natural_images, make_multidigit
+from datasets.folder import as_float
 from datasets.masked_objects import MaskedImages, make_masked_objects
 from datasets.sources import PHOTOS, photographs
 from experiments.kmeans_features import (
@@ -110,7 +111,7 @@ def _display(config: KMeansRun, objects: str, masked: MaskedImages, backgrounds:
     if config.data.images in (PHOTOS, MASKED):
         whole = photographs(DISPLAY_PHOTOS, config.data.canvas_size)
     else:
-        whole = backgrounds.images[: len(DISPLAY_PHOTOS)]
+        whole = as_float(backgrounds.images[: len(DISPLAY_PHOTOS)])
     no_mask = torch.zeros(len(whole), *masked.masks.shape[1:], dtype=torch.bool)
     return MaskedImages(torch.cat([whole, masked.images[shown]]), torch.cat([no_mask, masked.masks[shown]]))
 
