@@ -37,6 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
+def _closed_reader() -> int:
+    """The reader of our output went away (``--print-config | head``): stop quietly, as ``cat`` does."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit must not fail
+    return 0
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:
+        code = _closed_reader()
+    sys.exit(code)

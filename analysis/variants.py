@@ -8,16 +8,21 @@ IFM_PREFIX = "simclr+ifm"
 
 
 ALL_CHANNELS = "autoencoder (all channels)"
+IMAGE_ONLY = "autoencoder (image only)"
+AUTOENCODER_VARIANTS = {"all": ALL_CHANNELS, "image": IMAGE_ONLY}  # method.reconstruct -> variant (balanced: the
+# primary one, named ``autoencoder``)
 
 
 def method_variant(row: pd.Series) -> str:
     """The method, ``simclr+ifm<eps>`` for SimCLR with implicit feature modification (``loss.ifm_weight > 0``),
-    or ``ALL_CHANNELS`` for the autoencoder that reconstructs the bit planes too (``method.reconstruct=all``)."""
+    and for the autoencoder ``autoencoder`` (``method.reconstruct=balanced``: image and bits weighted equally, the
+    primary one), ``IMAGE_ONLY`` or ``ALL_CHANNELS``."""
     weight = row.get("loss.ifm_weight")
     if row["method.name"] == "simclr" and pd.notna(weight) and weight > 0:
         return f"{IFM_PREFIX}{row['loss.ifm_epsilon']:g}"
-    if row["method.name"] == "autoencoder" and row.get("method.reconstruct") == "all":
-        return ALL_CHANNELS
+    if row["method.name"] == "autoencoder":
+        target = row.get("method.reconstruct")
+        return AUTOENCODER_VARIANTS.get("image" if pd.isna(target) else target, "autoencoder")
     return row["method.name"]
 
 

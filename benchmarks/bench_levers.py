@@ -31,6 +31,7 @@ from losses import build_loss  # noqa: E402
 from training.device import as_input, autocast, native_bf16, prepare  # noqa: E402
 from training.encoders import build_encoder  # noqa: E402
 from training.heads import projection_head  # noqa: E402
+from training.levers import CPU_RULE, cpu_kind  # noqa: E402
 
 CPU = torch.device("cpu")
 # cpu preset: (encoder, width, stem stride, channels, image size, batch, head hidden, head out, memory format as
@@ -70,6 +71,34 @@ def make_step(shape: tuple, precision: str, compiled: bool, device: torch.device
         return float(loss.detach())
 
     return step
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 4096, repeats: int = 10) -> float:
+    """Achieved TFLOP/s of an n^3 matmul in ``dtype``: the machine's GEMM peak, the reference of "of peak"."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(2):
+        a @ b
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    synchronize(device)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e12
+
+
+def step_flops(shape: tuple, precision: str, device: torch.device = CPU) -> float:
+    """Floating-point operations of one training step (forward and backward), counted by torch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    step = make_step(shape, precision, False, device)
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
 
 
 def step_ms(shape: tuple, precision: str, compiled: bool, steps: int) -> tuple[float, float]:
@@ -133,20 +162,28 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--only", default=None, help="run the presets whose name contains this")
     args = parser.parse_args()
-    print(f"CPU bf16 units: {native_bf16(CPU)}; threads: {torch.get_num_threads()}; torch {torch.__version__}")
-    header = f"{'cpu preset':58s} {'fp32 ms':>8s} {'compile':>8s} {'bf16':>7s} {'both':>7s} {'2 at once':>10s}"
-    print(header + f" {'compile s':>12s}")
+    kind, (precision, compiled) = cpu_kind(), CPU_RULE[cpu_kind()]
+    threads = torch.get_num_threads()
+    print(f"CPU kind {kind} (bf16 units: {native_bf16(CPU)}); threads: {threads}; torch {torch.__version__}")
+    print(f"levers rule (training/levers.py) for this kind: precision={precision}, compile={compiled}")
+    peaks = {"fp32": matmul_peak(CPU, torch.float32, 2048) * 1e3}
+    if native_bf16(CPU):  # emulated bf16 has no peak worth naming (and its matmul takes minutes)
+        peaks["bf16"] = matmul_peak(CPU, torch.bfloat16, 2048) * 1e3
+    print("GEMM peak measured (2048^3 matmul): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
+    header = f"{'cpu preset':58s} {'fp32 ms':>8s} {'of peak':>8s} {'compile':>8s} {'bf16':>7s} {'both':>7s}"
+    print(header + f" {'2 at once':>10s} {'compile s':>12s}")
     for name, shape in CPU_PRESETS.items():
         if args.only and args.only not in name:
             continue
         base, _ = step_ms(shape, "fp32", False, args.steps)
+        fraction = step_flops(shape, "fp32") / (base / 1e3) / 1e9 / peaks["fp32"]  # of the fp32 GEMM peak
         settings = (("fp32", True), ("bf16", False), ("bf16", True))  # compile, bf16, both
         levers = [isolated_step_ms(shape, precision, compiled, args.steps) for precision, compiled in settings]
         ratios = [f"{base / lever[0]:5.2f}x" if lever else "crashed" for lever in levers]
         compile_s = " / ".join(f"{lever[1]:.1f}" if lever else "-" for lever in (levers[0], levers[2]))
         parallel = two_at_once(shape, args.steps) * base / 1e3  # combined steps/s over the baseline's
         columns = f"{ratios[0]:>8s} {ratios[1]:>7s} {ratios[2]:>7s} {parallel:9.2f}x {compile_s:>12s}"
-        print(f"{name:58s} {base:8.0f} {columns}")
+        print(f"{name:58s} {base:8.0f} {fraction:8.0%} {columns}")
 
 
 if __name__ == "__main__":

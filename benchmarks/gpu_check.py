@@ -32,7 +32,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_levers import make_step  # noqa: E402
+from benchmarks.bench_levers import make_step, matmul_peak, step_flops, synchronize  # noqa: E402
 from tests.standins import PAPER_PINS, write_cifar10, write_image_folder, write_resnet_weights  # noqa: E402
 
 # (name, shape as bench_levers.make_step takes it: encoder, width, stem stride, channels, size, batch, head hidden,
@@ -102,34 +102,6 @@ def check_presets(folder: Path, gpus: int, parts: set[str]) -> None:
         print(f"{'randbit, 2 GPUs':20s} {'ok' if ok else 'FAILED':6s} {seconds:7.1f} s  {last[:100]}")
 
 
-def matmul_peak(device: torch.device, n: int = 8192, repeats: int = 20) -> float:
-    """Achieved bf16 TFLOP/s of an n^3 matmul: the reference for the fraction of peak."""
-    a, b = (torch.randn(n, n, device=device, dtype=torch.bfloat16) for _ in range(2))
-    for _ in range(3):
-        a @ b
-    synchronize(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    synchronize(device)
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e12
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def step_flops(shape: tuple, precision: str, device: torch.device) -> float:
-    """Floating-point operations of one training step (forward and backward), counted by torch."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    step = make_step(shape, precision, False, device)
-    with FlopCounterMode(display=False) as counter:
-        step()
-    return float(counter.get_total_flops())
-
-
 def throughput(shape: tuple, precision: str, compiled: bool, device: torch.device, steps: int) -> float:
     """Median seconds per training step after warm-up (compilation excluded)."""
     step = make_step(shape, precision, compiled, device)
@@ -185,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as folder:
             check_presets(stand_in_data(Path(folder), 4096), gpus, parts)
     if "throughput" in parts:
-        peak = matmul_peak(device) if gpus else None
+        peak = matmul_peak(device, torch.bfloat16) if gpus else None
         print(
             f"\n## SimCLR throughput on {name}" + (f" (bf16 matmul peak measured: {peak:.0f} TFLOP/s)" if peak else "")
         )

@@ -331,6 +331,19 @@ def load_natural_images(
     return ImageSplit(_resize_pixels(split.images, image_size), split.labels, split.source, split.class_names)
 
 
+TRAIN_SIZES = {"cifar10": 50000, "stl10": 5000, FASHION_MNIST: 60000}  # training images of the fixed-size sources
+
+
+def train_split_size(source: str, photos_per_class: int = 500) -> int:
+    """How many training images ``load_natural_images(source, True, ...)`` gives, without reading any (a folder
+    is listed)."""
+    if source == PHOTOS:
+        return photos_per_class * len(_SKIMAGE_PHOTOS + _SKLEARN_PHOTOS)
+    if source.startswith("folder:"):
+        return len(list_split(source.removeprefix("folder:"), True)[0])
+    return TRAIN_SIZES[source]
+
+
 def source_name(source: str, data_root: str | os.PathLike | None = None, download: bool = True) -> str:
     """The ``source`` a split of ``load_natural_images(source, ...)`` will carry, found without reading any image:
     file names are listed, nothing is decoded. A missing source is the same ``MissingSourceError`` the load

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from experiments.registry import EXPERIMENTS, PAPER_EXPERIMENTS, SUITE_EXPERIMENTS, figure_titles, get_experiment
-from sweeps.config import to_yaml
+from sweeps.config import to_yaml, with_levers
 from sweeps.grid import GridRun, build_grid, parse_overrides
 from sweeps.spec import ConfigError, Experiment
 
@@ -42,6 +42,8 @@ def _out_dir(text: str) -> Path:
     """The output folder, checked before anything is written: not empty, not under a file, writable."""
     if not text.strip():
         raise ConfigError("--out '' is empty; name a folder for the results, e.g. --out scratch")
+    if any(not c.isprintable() for c in text):
+        raise ConfigError(f"--out {text!r} is not allowed: it holds a newline or another control character")
     existing = Path(text).absolute()
     while not existing.exists():
         existing = existing.parent
@@ -65,11 +67,20 @@ def _check_folders(args: argparse.Namespace) -> None:
             raise ConfigError(f"--out {args.out!r} holds no results (<experiment>/<preset>/runs/); name one that does")
 
 
-def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun]) -> None:
+def _print_configs(experiment: Experiment, preset: str, grid: list[GridRun], device: str) -> None:
+    """Each run's config as it will run on ``device`` (``auto``: this machine's CPU, GPUs noted): its speed
+    levers resolved, with the rule's reason (``training/levers.py``)."""
     print(f"# {experiment.name} --preset {preset}: {len(grid)} runs")
+    device_type = "cuda" if device == "cuda" else "cpu"
     for number, run in enumerate(grid, 1):
         print(f"---\n# run {number}/{len(grid)} {run.label}".rstrip())
-        print(to_yaml(run.config), end="")
+        config, why = with_levers(run.config, device_type)
+        if why:
+            optim = config.optim
+            chosen = f"optim.precision={optim.precision}, optim.compile={str(optim.compile).lower()}"
+            gpu = "; on a CUDA GPU: bf16, eager" if device == "auto" else ""
+            print(f"# levers (auto) on this {device_type.upper()}: {chosen} ({why}){gpu}")
+        print(to_yaml(config), end="")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,9 +115,14 @@ def run(args: argparse.Namespace) -> int:
         experiment = get_experiment(args.experiment)
         grid = build_grid(experiment, args.preset, parse_overrides(args.overrides), _seeds(args.seeds))
         if args.print_config:
-            _print_configs(experiment, args.preset, grid)
+            _print_configs(experiment, args.preset, grid, args.device)
             return 0
         out = _out_dir(args.out)
+        runs = out / experiment.name / args.preset / "runs"
+        if args.plot_only and not any(runs.glob("*.json")):
+            raise ConfigError(
+                f"--plot-only: {runs} holds no run records to plot; run the sweep first (without --plot-only)"
+            )
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -28,12 +28,9 @@ class GeneralizedLossesRun(ImageRun):
 HEAD_DEPTHS = (1, 2, 3, 4)  # 0..3 hidden layers
 TUNING_DEPTH = 3  # 2 hidden layers, SimCLR's usual head
 HEAD_OUT = 64  # d, the projection head's output size at the CPU scales
-# The 2-core CPU scale shared with ``batch_size``: 5k MNIST-M-style digits (each blended into a patch of the
-# shipped photographs, ``data.images=mnist_on_photos``), the notebook's ConvN, SimCLR's crops and colour
-# distortion, 5 epochs, bf16 (1.4x on a CPU with bf16 units; emulated and slow elsewhere: set fp32).
-# On plain MNIST the raw pixels (0.865) and an untrained ConvN (0.80) left trained encoders (0.85-0.91) no room
-# to differ; on these digits the floors are 0.38 / 0.39 (quick) and trained losses reach 0.47-0.51 here, 0.60-0.82
-# at the cpu scale (results/generalized_losses/).
+# The 2-core CPU scale shared with ``batch_size``: 5k MNIST-M-style digits (``data.images=mnist_on_photos``), the
+# notebook's ConvN, SimCLR's crops and colour distortion, 5 epochs; why these digits and not plain MNIST (the
+# floors left no room), measured: results/generalized_losses/README.md, "Measurements behind the presets".
 QUICK_PHOTO_DIGITS = {
     "data.images": "mnist_on_photos",
     "data.n_train": 5000,
@@ -46,12 +43,10 @@ QUICK_PHOTO_DIGITS = {
     "optim.epochs": 5,
     "optim.batch_size": 256,
     "optim.lr": 1e-3,
-    "optim.precision": "bf16",  # the committed runs' precision; on a CPU without bf16 units set fp32 (own run ids)
+    "optim.precision": "auto",  # bf16 where the CPU has AMX (the committed runs'), fp32 elsewhere; compile stays off
     "eval.probe_epochs": 30,
 }
-# The most training that fits 60 min on the 2-core CPU; NT-Xent's linear-head lead shrank with training in
-# scratch runs (0.06 at 5k x 3 epochs, 0.05 at 20k x 10, 0.02 at 20k x 30) but had not closed: the committed
-# cpu grid still fails the head gate (-0.022). 20k digits x 30 epochs, about 90 s a run.
+# The most training that fits 60 min on the 2-core CPU (the scratch runs that chose it: the results page).
 CPU_PHOTO_DIGITS = {**QUICK_PHOTO_DIGITS, "data.n_train": 20000, "optim.epochs": 30}
 # The paper's CIFAR-10 scale shared with ``batch_size``: ResNet-50, SimCLR's CIFAR augmentation, LARS.
 PAPER_CIFAR = {

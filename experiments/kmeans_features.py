@@ -115,11 +115,9 @@ TRAINED_VARIANTS = tuple({"method.name": m} for m in ("simclr", "supervised", "r
 # photograph on a photograph), at half the scored canvas: with a stride-1 stem, 64 px training canvases keep
 # the cost of the old photo crops, and SimCLR's crops (down to a quarter of the area) already show objects at
 # the 2x scale of the 128 px scored canvases, whose block-4 maps are 16 x 16 (14 x 14 inside the padding ring).
-# The training fill is ``texture``: on ``matched`` canvases (colour statistics set to the background's) a
-# supervised ResNet read the silhouette's digit at 0.13 after 940 steps (3k canvases x 40 epochs, crops down
-# to 0.8 of the area), at 0.77 on ``texture`` canvases, and near chance (0.10-0.16) after the 188 steps of the
-# earlier quick preset on either.
-# bf16 autocast with ``optim.compile`` (``CPU_LEVERS``: 2.1x a step on this ResNet) pays for the steps.
+# The training fill is ``texture``, the one on which a supervised ResNet learns the silhouette's digit at all
+# (measured: results/kmeans_features/README.md, "Measurements behind the presets"); ``CPU_LEVERS`` pay for the
+# steps where the CPU has AMX.
 MASKED_CANVASES = {
     **QUICK_RESNET,
     "model.stem_stride": 1,

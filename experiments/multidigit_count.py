@@ -81,8 +81,7 @@ PRESETS = {
         "4 x 4), ResNet-18 width 8 with a stride-2 stem, 3k images, 5 epochs (about 6 min idle)",
     ),
     "cpu": Preset(
-        # quick's 3k images x 5 epochs (~115 steps) left supervised at 0.52-0.73 single-digit accuracy (gate:
-        # 0.90); about 7x the steps reaches 0.97-0.98, in 23 minutes eager fp32 (12 under CPU_LEVERS).
+        # about 7x quick's steps, so that supervised passes its gate (results/multidigit_count/README.md)
         base={**_QUICK, **CPU_LEVERS, "data.n_train": 10000, "optim.epochs": 10},
         sweep={"data.placement": PLACEMENTS, "data.n_digits": (1, 2, 4), "method.name": BASELINES},
         note="2-core CPU: quick's geometry (28 px digits on a 56 px canvas, 1, 2 or 4 digits: up to the full "

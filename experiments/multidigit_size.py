@@ -75,10 +75,8 @@ PRESETS = {
             **CPU_LEVERS,
             "data.canvas_size": 112,
             "data.small_size": 20,
-            # 4.5k images x 6 epochs left the supervised baseline at 0.767 small-digit accuracy (gate: 0.90);
-            # 12k x 8 epochs reaches 0.97 with equal digits (eager fp32: supervised 3.8 min, SimCLR about 20 min
-            # a run, so the grid keeps the two ends of the paper's range, 20 and 80 px, to stay within the hour;
-            # under CPU_LEVERS the grid takes 25 min).
+            # enough steps for supervised's gate; the two ends of the paper's range fit the hour
+            # (results/multidigit_size/README.md, "Measurements behind the presets")
             "data.n_train": 12000,
             "data.n_probe_train": 5000,
             "data.n_probe_test": 2000,

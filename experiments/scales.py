@@ -35,14 +35,10 @@ QUICK_RESNET = {  # ResNet-18 at width 8 with a stride-2 stem: what a 2-core CPU
     "optim.lr": 2e-3,
     "eval.probe_epochs": 30,
 }
-# The two levers benchmarks/bench_levers.py measured on the suite's 2-core CPU (Intel Xeon, AVX512-BF16): bf16
-# autocast with ``optim.compile`` trains a step of these presets' encoders 1.5-2.1x faster than eager fp32, and
-# neither alone pays on the ResNets (bf16 0.9-1.2x, fp32 compile crashes inductor at 112 px). bf16 changes a
-# run's numbers beyond rounding, so it is recorded in the run id. On a CPU without bf16 units (emulated, 5-10x
-# slower) set ``optim.precision=fp32 optim.compile=false`` (own run ids; not ``auto``, since fp32 compilation
-# crashed on two of these ResNets). Where they gain less (randbit's channels_last ConvN: 1.13x a whole preset)
-# the presets stay eager fp32, which every CPU runs at full speed.
-CPU_LEVERS = {"optim.precision": "bf16", "optim.compile": True}
+# The speed levers of the ResNet and colour ``cpu`` presets, chosen per machine by ``training/levers.py``'s rule
+# (bf16 + compile on a CPU with AMX, where they measured 1.5-2.1x a step; fp32 eager elsewhere); the measurements
+# are in benchmarks/README.md. The committed records, made on an AMX CPU, keep their ids there.
+CPU_LEVERS = {"optim.precision": "auto", "optim.compile": "auto"}
 PAPER_MULTIDIGITS = {  # the paper's ResNet-18 on 60k MultiDigits images
     "optim.precision": "auto",  # bf16 on a GPU
     "data.n_train": 60000,

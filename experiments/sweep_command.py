@@ -4,7 +4,6 @@ precision, the sweep, and the report of its results (after ``experiments/command
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,31 +13,41 @@ from analysis.claims import ClaimCheck
 from analysis.report import build_report
 from analysis.reproduction_report import data_sources
 from datasets import InvalidParameterError, resolve_data_root
-from sweeps.config import run_id
+from sweeps.config import run_id, with_levers
 from sweeps.grid import GridRun
 from sweeps.launch import Launch, describe, pending, run_planned, start_processes, submit, wait
 from sweeps.spec import ConfigError, Experiment, PlannedRun, RunContext
 from sweeps.store import collect
 from training.atomic import DiskFullError
-from training.device import memory_format_problem, resolve_device, resolve_precision
+from training.device import memory_format_problem, resolve_device
 from training.distributed import is_main, launched_by_torchrun
 
 
 def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, device: torch.device) -> list[PlannedRun]:
-    """Each run with the data source it will read (the data is loaded once per distinct data section) and
-    its training precision resolved for ``device`` (``auto`` becomes fp32 or bf16, and that is recorded)."""
+    """Each run with the data source it will read (named once per distinct data section, reading no images)
+    and its speed levers resolved for ``device`` (``auto`` precision and compile by ``training/levers.py``'s
+    rule; the resolved values are recorded and hashed into the run id)."""
     sources: dict = {}
     planned = []
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     for run in grid:
-        optim = dataclasses.replace(run.config.optim, precision=resolve_precision(run.config.optim.precision, device))
-        if problem := memory_format_problem(run.config.model.encoder, device, optim.precision, optim.memory_format):
+        config, _ = with_levers(run.config, device.type, cuda_bf16)
+        optim = config.optim
+        if problem := memory_format_problem(config.model.encoder, device, optim.precision, optim.memory_format):
             raise ConfigError(problem)
-        if run.config.data not in sources:
-            sources[run.config.data] = experiment.data_source(run.config, data_root)
-        source = sources[run.config.data]
-        config = dataclasses.replace(run.config, optim=optim)
+        if config.data not in sources:
+            sources[config.data] = experiment.data_source(config, data_root)
+        source = sources[config.data]
         planned.append(PlannedRun(config, source, run_id(config, source, experiment.name), run.label))
     return planned
+
+
+def _create(folder: Path, out: str) -> None:
+    """``folder`` under ``--out``, or a one-line error naming ``--out`` (``/proc``, a read-only mount)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--out {out!r} cannot hold results: {folder} cannot be created ({error.strerror})") from None
 
 
 def _launch(args: argparse.Namespace) -> Launch:
@@ -74,7 +83,7 @@ def sweep(args: argparse.Namespace, experiment: Experiment, grid: list[GridRun],
             print(describe(launch, pending(planned, runs_dir, experiment.name)))
             return 0
         if is_main():
-            preset_dir.mkdir(parents=True, exist_ok=True)
+            _create(preset_dir, args.out)
     except (ConfigError, InvalidParameterError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

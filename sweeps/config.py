@@ -29,7 +29,8 @@ from losses.parameters import LOSS_PARAMETERS
 from sweeps.spec import ConfigError
 from sweeps.versions import VERSIONS
 from training.config import AugmentConfig, EvalConfig, LossConfig, MethodConfig, ModelConfig, OptimConfig
-from training.methods import TRAINER_SECTIONS, uses_key
+from training.levers import AUTO, resolve_levers
+from training.method_keys import SMALLEST_HEAD_DEPTH, TRAINER_SECTIONS, uses_key
 from training.rules import Interval, field_problem, setting
 
 # Version of what a config means; bump it when the meaning of an existing field changes (the records of the
@@ -63,6 +64,11 @@ class RunConfig:
         """A batch never larger than the training set, when the data section names its size (0: the whole
         split, checked by the trainer once the data is loaded)."""
         n_train = getattr(self.data, "n_train", 0)
+        if self.model.head_depth < (smallest := SMALLEST_HEAD_DEPTH.get(self.method.name, 0)):
+            return (
+                f"model.head_depth={self.model.head_depth} is not allowed with method.name={self.method.name}; it "
+                f"must be >= {smallest} (the method's predictor or keys sit on the projection head)"
+            )
         if 0 < n_train < self.optim.batch_size:
             return f"optim.batch_size={self.optim.batch_size} must be <= data.n_train={n_train}"
         if reads(self, "method.queue_size") and self.method.queue_size < self.optim.batch_size:
@@ -126,15 +132,19 @@ def structured(config_cls: type) -> DictConfig:
 
 
 BOOL_TEXTS = {"true": True, "false": False}
+SWITCH = bool | str  # a lever: true, false or auto (``training/levers.py``)
 
 
-def _strict_bool(key: str, value: Any) -> Any:
-    """A bool or the text true / false (any case); OmegaConf alone would read ``2`` or ``yes`` as True."""
+def _strict_bool(key: str, value: Any, auto: bool = False) -> Any:
+    """A bool or the text true / false (any case; with ``auto``, also ``auto``); OmegaConf alone would read ``2``
+    or ``yes`` as True."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in BOOL_TEXTS:
         return BOOL_TEXTS[value.lower()]
-    raise ConfigError(f"{key}={value!r} is not allowed; it must be true or false")
+    if auto and value == AUTO:
+        return value
+    raise ConfigError(f"{key}={value!r} is not allowed; it must be true{', false or auto' if auto else ' or false'}")
 
 
 def compose(config_cls: type, settings: dict[str, Any]) -> Any:
@@ -142,7 +152,9 @@ def compose(config_cls: type, settings: dict[str, Any]) -> Any:
     for key in settings:
         check_key(config_cls, key)
     kinds = flat_fields(config_cls)
-    settings = {k: _strict_bool(k, v) if kinds[k] is bool else v for k, v in settings.items()}
+    settings = {
+        k: _strict_bool(k, v, kinds[k] == SWITCH) if kinds[k] in (bool, SWITCH) else v for k, v in settings.items()
+    }
     try:
         merged = OmegaConf.merge(structured(config_cls), _nested(settings))
         return OmegaConf.to_object(merged)
@@ -213,6 +225,15 @@ def canonical(config: Any) -> Any:
     return _replace(config, unread)
 
 
+def with_levers(config: Any, device_type: str, cuda_bf16: bool = True, kind: str | None = None) -> tuple[Any, str]:
+    """``config`` with ``optim.precision`` / ``optim.compile`` resolved for the device (``training/levers.py``:
+    ``auto`` by the rule for ``device_type`` and the CPU ``kind``, this machine's when None), and why."""
+    precision, compiled, why = resolve_levers(
+        config.optim.precision, config.optim.compile, device_type, cuda_bf16, kind
+    )
+    return _replace(config, {"optim.precision": precision, "optim.compile": compiled}), why
+
+
 def non_defaults(config: Any) -> dict[str, Any]:
     """Dotted key -> value of the fields that differ from the defaults."""
     defaults = flat_values(type(config)())
@@ -221,10 +242,18 @@ def non_defaults(config: Any) -> dict[str, Any]:
 
 def components(config: Any, experiment: str) -> list[str]:
     """The components whose behaviour a run depends on (``sweeps/versions.py``): its experiment's data,
-    its method, the linear probe, its loss where the method reads one, the augmentation where it trains."""
+    its method, the linear probe, its loss where the method reads one, the augmentation where it trains, its
+    encoder and initialization where it builds one, and the trainer (loop, optimizers and schedules, heads)
+    where it trains."""
     used = [f"data:{experiment}", f"method:{config.method.name}", "probe"]
     used += [f"loss:{config.loss.name}"] if reads(config, "loss.name") else []
-    return used + (["augment"] if reads(config, "augment.crop") else [])
+    used += ["augment"] if reads(config, "augment.crop") else []
+    used += [f"encoder:{config.model.encoder}", f"init:{config.model.init}"] if reads(config, "model.encoder") else []
+    return (
+        used
+        + (["loop", "optim"] if reads(config, "optim.epochs") else [])
+        + (["head"] if reads(config, "model.head_depth") else [])
+    )
 
 
 def versions(config: Any, experiment: str) -> dict[str, int]:

@@ -34,6 +34,9 @@ def parse_overrides(pairs: list[str]) -> dict[str, tuple[str, ...]]:
             raise ConfigError(f"--set {pair!r} must look like section.key=value, or section.key=a,b,c to sweep")
         if key.strip() in overrides:
             raise ConfigError(f"--set {key.strip()} is given twice; give each key once (a comma list sweeps)")
+        if len(set(values)) < len(values):
+            repeated = next(v for v in values if values.count(v) > 1)
+            raise ConfigError(f"--set {pair!r} sweeps {repeated!r} twice; give each value once")
         overrides[key.strip()] = values
     return overrides
 

@@ -34,8 +34,15 @@ class Lazy:
     module: str
     name: str
 
+    def resolve(self) -> Callable[..., Any]:
+        """The function itself (its module imported); a misspelt module or name is an ``ImportError`` naming it."""
+        found = getattr(importlib.import_module(self.module), self.name, None)
+        if not callable(found):
+            raise ImportError(f"{self.module}.{self.name} is not a function of {self.module}")
+        return found
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
+        return self.resolve()(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 # component -> behaviour version; a component missing here is at version 1. Components: ``data:<experiment>``
 # (its generator), ``method:<name>``, ``loss:<name>`` (where the method reads a loss), ``augment`` (where the
-# run trains) and ``probe`` (the linear evaluation); ``sweeps.config.components`` says which a run uses.
+# run trains), ``probe`` (the linear evaluation), ``encoder:<name>`` and ``init:<name>`` (where the run builds
+# an encoder), ``loop`` (``training/loop.py``), ``optim`` (LARS, the schedules, lr scaling) and ``head`` (where
+# the run trains); ``sweeps.config.components`` says which a run uses.
 VERSIONS: dict[str, int] = {
     "method:autoencoder": 2,  # 2: reconstructs the image channels only (method.reconstruct=image); 1 was all
     "data:multidigit_count": 2,  # 2: in-grid runs are probed with cell-aligned digits, as they were trained

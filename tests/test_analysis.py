@@ -239,8 +239,10 @@ def _randbit_methods_frame(accuracy: dict[str, tuple[float, float]]) -> pd.DataF
     rows = []
     for name, (at_zero, at_twenty) in accuracy.items():
         method, _, eps = name.partition("+ifm")
+        method, _, target = method.partition(":")  # autoencoder:<method.reconstruct>; plain: the balanced one
         for bits, acc in ((0, at_zero), (20, at_twenty)):
             row = {"method.name": method, "data.n_bits": bits, "acc_linear": acc, "chance": 0.1}
+            row |= {"method.reconstruct": (target or "balanced") if method == "autoencoder" else None}
             row |= {"loss.ifm_weight": 1.0 if eps else (0.0 if method == "simclr" else None)}
             row |= {"loss.ifm_epsilon": float(eps) if eps else None}
             rows.append(row)
@@ -257,9 +259,15 @@ def test_randbit_methods_claim_needs_collapse_and_a_robust_autoencoder():
     assert "SimCLR + IFM, eps 0.1 keeps 25%" in supported.summary
     weak_autoencoder = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.8, 0.2)}))
     assert weak_autoencoder.supported is False
+    # the image-only autoencoder (it never has to encode the bits) is reported, never judged
+    image_only = claim_check(
+        _randbit_methods_frame({**base, "autoencoder": (0.8, 0.2), "autoencoder:image": (0.8, 0.8)})
+    )
+    assert image_only.supported is False and image_only.numbers["autoencoder (image only) kept fraction @ 20 bits"] == 1
+    assert claim_check(_randbit_methods_frame({**base, "autoencoder:image": (0.8, 0.8)})).verdict == "INCONCLUSIVE"
     nothing_learned = claim_check(_randbit_methods_frame({**base, "autoencoder": (0.15, 0.1)}))
     assert nothing_learned.verdict == "INCONCLUSIVE"
-    assert [g.name for g in nothing_learned.failed_gates] == ["autoencoder acc @ 0 bits - chance"]
+    assert [g.name for g in nothing_learned.failed_gates] == ["autoencoder (balanced) acc @ 0 bits - chance"]
 
 
 def test_digit_on_image_is_judged_at_the_longest_training_and_shorter_ones_are_the_scale_study():

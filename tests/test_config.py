@@ -134,6 +134,14 @@ def no_data_loading(monkeypatch):
         (["randbit", "--no-such-option"], "unrecognized arguments: --no-such-option (see --help)"),
         (["randbit", "--device", "tpu"], "device 'tpu' is unknown"),
         (
+            ["randbit_methods", "--set", "method.name=byol", "model.head_depth=0"],
+            "model.head_depth=0 is not allowed with method.name=byol; it must be >= 1",
+        ),
+        (["randbit", "--set", "loss.temperature=0.1,0.1"], "--set 'loss.temperature=0.1,0.1' sweeps '0.1' twice"),
+        (["randbit", "--out", "scratch\nout"], "--out 'scratch\\nout' is not allowed: it holds a newline"),
+        (["randbit", "--plot-only"], "holds no run records to plot; run the sweep first (without --plot-only)"),
+        (["multidigit_size", "--set", "optim.compile=maybe"], "optim.compile='maybe' is not allowed"),
+        (
             ["multidigit_size", "--preset", "smoke", "--device", "cpu", "--set", "optim.memory_format=channels_last"],
             "optim.memory_format='channels_last' is not allowed for model.encoder='resnet18' in fp32 on CPU",
         ),
@@ -244,3 +252,17 @@ def test_help_list_and_bad_values_answer_without_importing_torch():
     assert "error: unrecognized arguments: --no-such-option (see --help)" in done.stderr
     assert "error: optim.lr=-1.0 is not allowed" in done.stderr and "--preset 'nope' is unknown" in done.stderr
     assert "multidigit_size --preset cpu" in done.stdout  # --list and --print-config answered
+
+
+def test_print_config_into_a_reader_that_stops_early_ends_quietly():
+    """``run_experiment.py ... --print-config | head``: no BrokenPipeError traceback, exit 0."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "run_experiment.py", "randbit", "--preset", "paper", "--print-config"]  # 55 runs
+    root = Path(__file__).resolve().parents[1]
+    reader = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.readline()
+    reader.stdout.close()  # as head does after its lines
+    assert reader.wait(timeout=60) == 0
+    assert b"Traceback" not in reader.stderr.read()

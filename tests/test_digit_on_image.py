@@ -3,6 +3,8 @@ checks that need the data, and the evaluation that reads two labels from one fea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +17,7 @@ from datasets.digit_on_image import DigitOverlay, copy_corners
 from experiments import digit_on_image
 from experiments.runs import digit_on_image as digit_on_image_run
 from sweeps.config import compose
+from tests.standins import write_image_folder
 from training.config import EvalConfig
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -133,3 +136,21 @@ def test_two_labels_of_one_probe_set_share_one_feature_pass():
     probe.labels["digit"] = (digits[:30], digits[30:])
     metrics = evaluate(encoder, [probe], torch.device("cpu"), EvalConfig(probe_epochs=2), seed=0)
     assert set(metrics) == {"acc_object", "acc_digit"} and encoder.calls == 2  # one batch per split
+
+
+def test_a_folder_smaller_than_the_batch_is_refused_before_any_run(tmp_path, mnist_root, capsys):
+    folder = write_image_folder(tmp_path / "six", classes=("cat", "dog"), per_class=3)
+    args = ["digit_on_image", "--preset", "smoke", "--out", str(tmp_path / "out"), "--device", "cpu"]
+    root = ["--data-root", mnist_root] if mnist_root else []
+    assert run_experiment.main([*args, *root, "--set", f"data.images=folder:{folder}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "optim.batch_size=64 must be <= the 6 training images the run has" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_an_out_folder_that_cannot_be_created_is_named_in_one_line(tmp_path, mnist_root, capsys):
+    args = ["randbit", "--preset", "smoke", "--out", "/proc/no-results-here", "--device", "cpu"]
+    assert run_experiment.main(args + (["--data-root", mnist_root] if mnist_root else [])) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --out '/proc/no-results-here' cannot hold results: ") and "\n" not in err

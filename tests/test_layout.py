@@ -12,13 +12,11 @@ PACKAGES = ("datasets", "losses", "training", "sweeps", "analysis", "experiments
 
 
 def imports(path: Path) -> set[str]:
-    """Modules ``path`` imports, at its top or inside a function (a deferred import still ties the two
-    modules), but not under ``if TYPE_CHECKING`` (type hints only)."""
+    """Modules ``path`` imports, at its top, inside a function (a deferred import still ties the two modules) or
+    under ``if TYPE_CHECKING`` (a type-only import is still a cycle for a reader and a type checker)."""
     names: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
-            return
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -74,3 +72,36 @@ def test_no_modules_import_each_other_in_a_cycle():
         if start not in done:
             visit(start, [start])
     assert not cycles, f"import cycles: {cycles[:3]}"
+
+
+def lazy_references() -> list[tuple[str, object]]:
+    """Every function an experiment names by string (``sweeps.spec.Lazy``): its run, data source, figure and
+    claim check, and each preset's own figure and claim check."""
+    from experiments.registry import EXPERIMENTS
+
+    found = []
+    for name, experiment in EXPERIMENTS.items():
+        for role in ("run", "data_source", "figure", "claim_check"):
+            found.append((f"{name}.{role}", getattr(experiment, role)))
+        for preset_name, preset in experiment.presets.items():
+            found += [(f"{name}[{preset_name}].{role}", getattr(preset, role)) for role in ("figure", "claim_check")]
+    return [(label, reference) for label, reference in found if reference is not None]
+
+
+def test_every_lazy_reference_of_every_experiment_resolves_to_a_function():
+    from sweeps.spec import Lazy
+
+    references = lazy_references()
+    assert any(isinstance(reference, Lazy) for _, reference in references)
+    for label, reference in references:
+        function = reference.resolve() if isinstance(reference, Lazy) else reference
+        assert callable(function), label
+
+
+def test_a_misspelt_lazy_reference_fails_naming_it():
+    from sweeps.spec import Lazy
+
+    with pytest.raises(ImportError, match="experiments.runs.randbit.rnu is not a function"):
+        Lazy("experiments.runs.randbit", "rnu").resolve()
+    with pytest.raises(ImportError):
+        Lazy("experiments.runs.randbits", "run").resolve()

@@ -12,7 +12,8 @@ from sweeps.config import RunConfig, flat_values
 from training.augment import AugmentConfig, augment
 from training.config import MethodConfig, ModelConfig
 from training.encoders import build_encoder
-from training.methods import METHOD_USES, method_classes
+from training.method_keys import METHOD_USES
+from training.methods import method_classes
 from training.optim import OptimConfig
 
 BATCH, CHANNELS = 8, 2  # one image channel and one added plane (as RandBit appends)

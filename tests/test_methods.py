@@ -130,8 +130,23 @@ def test_autoencoder_reconstructs_its_target_channels_with_mse(reconstruct, chan
     torch.testing.assert_close(out.loss, ((reconstruction - views[0][:, :channels]) ** 2).mean())
 
 
-@pytest.mark.parametrize(("reconstruct", "bits_matter"), [("image", False), ("all", True)])
-def test_only_the_all_channels_target_reads_the_bit_planes(reconstruct, bits_matter):
+def test_the_balanced_autoencoder_weighs_the_image_and_the_bit_planes_equally():
+    """Against the formula: (MSE of the grey channel + MSE of the 20 bit planes) / 2, not the MSE of all 21."""
+    torch.manual_seed(0)
+    method = method_classes()["autoencoder"](
+        build_encoder("convn", 21, 28), _settings("autoencoder", reconstruct="balanced"), None
+    )
+    method.setup(torch.rand(2, 21, 28, 28), 1)  # a grey image plus twenty bit planes
+    assert method.decoder[-1].out_features == 21 * 28 * 28
+    views = [torch.rand(4, 21, 28, 28)]
+    out = method.step(views, None, torch.Generator())
+    squared = (torch.sigmoid(method.decoder(method.encoder(views[0]))).view(4, 21, 28, 28) - views[0]) ** 2
+    torch.testing.assert_close(out.loss, (squared[:, :1].mean() + squared[:, 1:].mean()) / 2)
+    assert not torch.isclose(out.loss, squared.mean())  # the all-channels loss would weigh the image 1/21
+
+
+@pytest.mark.parametrize(("reconstruct", "bits_matter"), [("image", False), ("all", True), ("balanced", True)])
+def test_only_the_targets_with_the_bit_planes_read_them(reconstruct, bits_matter):
     torch.manual_seed(0)
     encoder = build_encoder("convn", 3, 28)
     method = method_classes()["autoencoder"](encoder, _settings("autoencoder", reconstruct=reconstruct), None)

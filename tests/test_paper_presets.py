@@ -119,8 +119,8 @@ def test_the_gpu_checks_paper_runs_are_valid_configurations(experiment, tmp_path
     args = [a if a != "cuda" else "cpu" for a in command[1:]]
     assert run_experiment.main([*args, "--print-config"]) == 0
     printed = capsys.readouterr().out
-    expected = "n_masked: 50" if experiment == "kmeans_features" else f"n_train: {2 * gpu_check.paper_batch(experiment)}"
-    assert f"  {expected}\n" in printed
+    two_steps = f"n_train: {2 * gpu_check.paper_batch(experiment)}"
+    assert f"  {'n_masked: 50' if experiment == 'kmeans_features' else two_steps}\n" in printed
 
 
 def test_the_gpu_checks_throughput_table_runs_tiny_on_cpu(capsys):

@@ -14,7 +14,7 @@ from sweeps.config import RunConfig
 from training.augment import AugmentConfig, augment, color_distort, gaussian_blur
 from training.config import MethodConfig, ModelConfig
 from training.data import TrainImages
-from training.device import has_strided_pointwise_conv, memory_format_problem, prepare, resolve_precision
+from training.device import has_strided_pointwise_conv, memory_format_problem, prepare
 from training.encoders import ENCODERS, ConvN, build_encoder
 from training.evaluate import linear_probe, view_retrieval
 from training.heads import projection_head
@@ -230,17 +230,9 @@ def test_view_retrieval_finds_the_partner_view_when_features_see_the_image():
     assert view_retrieval(_NoiseEncoder(), images, mild, torch.device("cpu"), seed=0) < 0.1  # chance 1/99
 
 
-def test_precision_auto_resolves_per_device_and_bf16_trains_with_the_loss_in_fp32(monkeypatch):
-    import training.device
+def test_bf16_trains_with_the_loss_in_fp32(monkeypatch):
     import training.methods.simclr
 
-    assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
-    monkeypatch.setattr(training.device, "native_bf16", lambda device: True)
-    assert resolve_precision("auto", CPU) == "bf16"
-    monkeypatch.setattr(training.device, "native_bf16", lambda device: False)
-    assert resolve_precision("auto", CPU) == "fp32"
-    with pytest.raises(ValueError, match="precision 'fp16' is unknown"):
-        resolve_precision("fp16", CPU)
     seen = []
     real_step = training.methods.simclr.SimCLR.step
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from losses.parameters import LOSS_NAMES
-from training.methods import METHOD_USES
-from training.rules import Interval, OneOf, setting
+from training.method_keys import METHOD_USES
+from training.rules import Interval, OneOf, Switch, setting
 
 ENCODERS = ("resnet18", "resnet50", "convn")
 INITS = ("torch", "glorot")
@@ -24,7 +24,9 @@ BLOCKS = (1, 2, 3, 4)  # a ResNet's four block groups, whose feature maps traini
 WEIGHTS_PREFIXES = ("file:", "torchvision:")  # where pretrained encoder weights come from (training/encoder_files.py)
 
 ONLINE_VIEWS = ("all", "first")
-RECONSTRUCT = ("image", "all")  # the autoencoder's target: the image channels, or every channel (RandBit planes too)
+# the autoencoder's target: the image channels, every channel (RandBit planes too), or every channel with the image
+# and the added channels weighted equally (the mean error of each group, averaged)
+RECONSTRUCT = ("image", "all", "balanced")
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,9 @@ class MethodConfig:
     ``nn.Linear`` or as Keras' ``Dense`` (``online_init=glorot``; the notebook's).
     Method-specific (only their method reads them): ema, the target / key encoder's momentum (BYOL: its
     start, raised to 1 on a cosine schedule; MoCo: constant); queue_size, MoCo's number of negatives;
-    reconstruct, the autoencoder's target: ``image`` (the view's image channels) or ``all`` (every channel,
-    RandBit planes included, which then dominate the mean squared error)."""
+    reconstruct, the autoencoder's target: ``image`` (the view's image channels), ``all`` (every channel,
+    RandBit planes included, which then dominate the mean squared error) or ``balanced`` (every channel, the
+    mean error over the image channels and over the added channels weighted equally)."""
 
     name: str = setting("simclr", OneOf(tuple(METHOD_USES)))
     online_probe: bool = False
@@ -138,17 +141,17 @@ REFERENCE_BATCH = 256
 class OptimConfig:
     """The ``optim`` config section. lr is the peak rate (scaled with the batch size by ``lr_scaling``);
     warmup_epochs ramp linearly from 0; weight_decay is coupled L2 (skipped for BN and biases under LARS, as
-    in SimCLR). The last incomplete batch is dropped. precision: fp32 | bf16 | auto (``training/device.py``;
-    ``auto`` is resolved to fp32 or bf16 for the device before any run, and the resolved value is what the run
-    records). memory_format: auto | channels_last | contiguous, the layout of images and conv weights
-    (``training/device.py``). shuffle: a fresh seeded order every epoch, or (False) the data's own order every
-    epoch, as the RandBits notebook's unshuffled ``.repeat()``. decay: which parameters weight decay applies
-    to, ``all``, or ``kernels`` (conv and linear weights of the method, not BN, biases or the online probe) as a Keras
-    ``kernel_regularizer=l2(weight_decay)`` that adds weight_decay * ||w||^2 to the loss (gradient 2 *
-    weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7). compile: train through ``torch.compile`` of the
-    step (encoder, head, loss); its own run id, as compiled kernels may round differently
-    (``benchmarks/bench_levers.py`` measures whether it pays on a machine; with torch 2.14.1 on an AVX512-BF16
-    CPU the fp32 compilation of ResNet-18 width 8 at 112 px segfaults, while bf16 compiles it)."""
+    in SimCLR). The last incomplete batch is dropped. precision: fp32 | bf16 | auto; ``auto`` (here and for
+    ``compile``) is resolved for the device and the kind of CPU before any run (``training/levers.py``), and the
+    resolved value is what the run records and its id hashes. memory_format: auto | channels_last | contiguous,
+    the layout of images and conv weights (``training/device.py``). shuffle: a fresh seeded order every epoch,
+    or (False) the data's own order every epoch, as the RandBits notebook's unshuffled ``.repeat()``. decay:
+    which parameters weight decay applies to, ``all``, or ``kernels`` (conv and linear weights of the method,
+    not BN, biases or the online probe) as a Keras ``kernel_regularizer=l2(weight_decay)`` that adds
+    weight_decay * ||w||^2 to the loss (gradient 2 * weight_decay * w). adam_eps: Adam's epsilon (Keras: 1e-7).
+    compile: train through ``torch.compile`` of the step (encoder, head, loss): true, false or auto; its own
+    run id, as compiled kernels may round differently (``benchmarks/bench_levers.py`` measures whether it pays
+    on a machine)."""
 
     optimizer: str = setting("adam", OneOf(OPTIMIZERS))
     lr: float = setting(1e-3, Interval(0, 100, open_low=True))
@@ -164,7 +167,7 @@ class OptimConfig:
     shuffle: bool = True
     decay: str = setting("all", OneOf(DECAYED))
     adam_eps: float = setting(1e-8, Interval(0, 1, open_low=True))
-    compile: bool = False
+    compile: bool | str = setting(False, Switch())
 
     @property
     def scaled_lr(self) -> float:

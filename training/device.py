@@ -1,8 +1,7 @@
 """Device choice, seeded generators and mixed precision.
 
 Training precision (``optim.precision``): ``fp32``, ``bf16`` (autocast to bfloat16 for the encoder and heads,
-the losses stay fp32, channels_last memory format) or ``auto``, resolved before any run to ``bf16`` where the
-device has native bf16 matrix units (a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX) and ``fp32`` elsewhere.
+the losses stay fp32, channels_last memory format) or ``auto``, resolved before any run by ``training/levers.py``.
 Feature extraction for the probes uses bf16 autocast on CUDA and fp32 on CPU.
 
 Memory format (``optim.memory_format``): ``auto`` (channels_last on CUDA and for bf16, contiguous for fp32 on
@@ -19,7 +18,7 @@ import contextlib
 import torch
 from torch import nn
 
-from training.config import DEVICES, PRECISIONS
+from training.config import DEVICES
 from training.encoders import build_encoder
 
 # torch 2.14's oneDNN backward of a 1x1 stride-2 convolution in fp32 channels_last on CPU corrupts the heap
@@ -50,15 +49,6 @@ def native_bf16(device: torch.device) -> bool:
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> ``bf16`` where ``native_bf16(device)``, else ``fp32``; the others unchanged."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is unknown; choose one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return "bf16" if native_bf16(device) else "fp32"
-    return precision
 
 
 def memory_format_problem(encoder: str, device: torch.device, precision: str, memory_format: str) -> str | None:

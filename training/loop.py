@@ -18,6 +18,7 @@ with a generator of the rank's own. Only rank 0 writes the checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from training.data import TrainImages
 from training.device import as_input, autocast, device_generator, prepare
 from training.distributed import batch_problem, distribute, gather_states, is_main, local_rows, mean_over_ranks, rank
 from training.initialization import glorot_
+from training.levers import AUTO, resolve_levers
 from training.methods.base import Method
 from training.optim import OptimConfig, make_optimizer, make_scheduler, parameter_groups
 
@@ -96,6 +98,9 @@ def train(
     ``online_config.online_views``), initialized as PyTorch's ``nn.Linear`` (``online_init=torch``) or
     Glorot-uniform with a zero bias. Batches drop the last incomplete one."""
     online_views, online_init = online_config.online_views, online_config.online_init
+    if AUTO in (optim.precision, optim.compile):  # a sweep resolves them before it plans; a direct call, here
+        precision, compiled, _ = resolve_levers(optim.precision, optim.compile, device.type)
+        optim = dataclasses.replace(optim, precision=precision, compile=compiled)
     n_items = len(data)
     if not 2 <= optim.batch_size <= n_items:
         raise ValueError(f"optim.batch_size={optim.batch_size} must be in [2, {n_items}] (the training set size)")

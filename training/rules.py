@@ -59,6 +59,18 @@ class OneOf:
 
 
 @dataclass(frozen=True)
+class Switch:
+    """true, false, or (with ``auto``) the text ``auto``: a lever resolved per machine (``training/levers.py``)."""
+
+    auto: bool = True
+
+    def __call__(self, value: bool | str) -> str | None:
+        if isinstance(value, bool) or (self.auto and value == "auto"):
+            return None
+        return "true, false or auto" if self.auto else "true or false"
+
+
+@dataclass(frozen=True)
 class IntList:
     """A ``+``-separated list of integers in [low, high] (``+``, because a comma in ``--set`` sweeps)."""
 

@@ -8,12 +8,12 @@ from datasets import ImageSplit, InvalidParameterError, load_mnist, make_digit_o
 from datasets.digit_on_image import DigitOverlay
 from datasets.folder import FolderImages
 from datasets.labelled import seeded_generator
-from datasets.sources import source_name
+from datasets.sources import source_name, train_split_size
 from experiments.digit_on_image import (
     DigitOnImageRun,
 )
 from experiments.runs import pretrain_in
-from experiments.runs.image_data import load_split
+from experiments.runs.image_data import check_batch_fits, load_split
 from sweeps.spec import RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -23,6 +23,7 @@ def data_source(config: DigitOnImageRun, data_root: str | None) -> str:
     """The sources the run will read; also checks, before any run, that the object images load (first: a bad
     folder is named before MNIST is read) and that the pool fits the MNIST split."""
     objects = source_name(config.data.images, data_root)
+    check_batch_fits(config, train_split_size(config.data.images), objects)
     digits = load_mnist(data_root)[0]
     if config.data.n_unique > len(digits):
         raise InvalidParameterError(

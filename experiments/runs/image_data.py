@@ -10,7 +10,7 @@ from datasets import ImageSplit, load_mnist, load_natural_images
 from datasets.digits_on_photos import SOURCE_SUFFIX as PHOTO_BLEND
 from datasets.digits_on_photos import blend_on_photos
 from datasets.folder import select
-from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, MissingSourceError, source_name
+from datasets.sources import MNIST_FULL, MNIST_SUBSET, PHOTOS, MissingSourceError, source_name, train_split_size
 from experiments.image_data import (
     MNIST,
     MNIST_ON_PHOTOS,
@@ -19,7 +19,7 @@ from experiments.image_data import (
     ImageRun,
 )
 from experiments.runs import pretrain_in
-from sweeps.spec import RunContext, RunOutcome
+from sweeps.spec import ConfigError, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
 
@@ -50,12 +50,27 @@ def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -
 
 
 def data_source(config: ImageRun, data_root: str | None) -> str:
-    """The source ``load_split`` will read, named without decoding any natural image (a missing one refused)."""
+    """The source ``load_split`` will read, named without decoding any natural image (a missing one refused),
+    and checked to hold a whole batch."""
     data = config.data
     if data.images in (MNIST, MNIST_ON_PHOTOS):
         source = mnist_source(config, data_root)
+        check_batch_fits(config, len(load_mnist(data_root)[0]), source)
         return f"{source}{PHOTO_BLEND}" if data.images == MNIST_ON_PHOTOS else source
-    return source_name(data.images, data_root)
+    source = source_name(data.images, data_root)
+    per_photo = max(1, data.n_train // 10) if data.n_train else 500
+    check_batch_fits(config, train_split_size(data.images, per_photo), source)
+    return source
+
+
+def check_batch_fits(config: ImageRun, split_size: int, source: str) -> None:
+    """A run's batch no larger than the images it trains on (``data.n_train``, or the whole training split)."""
+    n_train = min(config.data.n_train, split_size) if config.data.n_train else split_size
+    if config.trains_encoder and config.optim.batch_size > n_train:
+        raise ConfigError(
+            f"optim.batch_size={config.optim.batch_size} must be <= the {n_train} training images the run has "
+            f"({source}, data.n_train={config.data.n_train}); lower optim.batch_size"
+        )
 
 
 def pretrain_then_probe(

@@ -11,13 +11,12 @@ so that the config layer needs no torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
-    from training.config import TrainingSettings
+from training.config import TrainingSettings
 
 
 @dataclass

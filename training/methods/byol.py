@@ -9,18 +9,15 @@ network with momentum m = 1 - (1 - ema) * (cos(pi * progress) + 1) / 2, from ``m
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
-
-if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
-    from training.config import TrainingSettings
 
 
 def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -40,8 +37,9 @@ class BYOL(Method):
     def __init__(self, encoder: nn.Module, settings: TrainingSettings, targets: torch.Tensor | None) -> None:
         super().__init__(encoder, settings, targets)
         model = settings.model
-        depth = max(model.head_depth, 1)
-        self.projector = projection_head(encoder.feature_dim, depth, model.head_hidden, model.head_out, model.head_bias)
+        self.projector = projection_head(
+            encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out, model.head_bias
+        )
         self.predictor = projection_head(model.head_out, 2, model.head_hidden, model.head_out)
         self.target = frozen_copy(nn.Sequential(encoder, self.projector))
         self.base_momentum = settings.method.ema

@@ -10,19 +10,15 @@ rank are enqueued in rank order, and BN is global (``training/distributed.py``) 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from losses.distributed import gather_rows
+from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import Method, StepOutput, register
 from training.methods.momentum import ema_update, frozen_copy
-
-if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
-    from training.config import TrainingSettings
 
 
 def moco_loss(queries: torch.Tensor, keys: torch.Tensor, queue: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -41,7 +37,7 @@ class MoCo(Method):
         super().__init__(encoder, settings, targets)
         model = settings.model
         self.head = projection_head(
-            encoder.feature_dim, max(model.head_depth, 1), model.head_hidden, model.head_out, model.head_bias
+            encoder.feature_dim, model.head_depth, model.head_hidden, model.head_out, model.head_bias
         )
         self.key_encoder = frozen_copy(nn.Sequential(encoder, self.head))
         self.momentum, self.temperature = settings.method.ema, settings.loss.temperature

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from losses import LOSS_PARAMETERS, build_loss
 from losses.distributed import world_size
+from training.config import TrainingSettings
 from training.heads import projection_head
 from training.methods.base import Method, StepOutput, register
-
-if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
-    from training.config import TrainingSettings
 
 
 @register

@@ -6,16 +6,12 @@ Targets (N,) int64 -> softmax cross-entropy; targets (N, K) float 0/1 -> multi-l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.config import TrainingSettings
 from training.methods.base import Method, StepOutput, register
-
-if TYPE_CHECKING:  # the config imports the method registry for its names; at run time this is one way
-    from training.config import TrainingSettings
 
 
 @register
