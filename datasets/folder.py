@@ -3,8 +3,8 @@ only file names, and images are decoded when a batch of them is asked for.
 
 ``FolderImages`` stands where a uint8 image tensor stands (``len``, ``shape``, ``dtype``, ``images[index]``),
 so the trainer and the probes index it as they index an in-memory set; ``batches(order)`` streams the batches
-of a known order through a ``torch.utils.data.DataLoader`` whose workers read, decode (``torchvision.io``) and
-resize (antialiased bilinear, to ``size x size``) while the device trains, so ImageNet at 224 px never has to
+of a known order through a ``torch.utils.data.DataLoader`` whose workers read, decode (Pillow, as ImageFolder
+does) and resize (antialiased bilinear, to ``size x size``) while the device trains, so ImageNet at 224 px never has to
 fit in memory. Decoded images are uint8 (B, 3, S, S); the trainer turns them into floats on the device.
 
 Layout: ``<folder>/train`` and ``<folder>/val`` (or ``test``) with class subfolders, or class subfolders
@@ -110,14 +110,16 @@ class FolderImages:
     def shape(self) -> tuple[int, int, int, int]:
         return (len(self.files), 3, self.size, self.size)
 
+    def _files(self, index: torch.Tensor | slice) -> list[str]:
+        rows = range(len(self.files))[index] if isinstance(index, slice) else index.reshape(-1).tolist()
+        return [self.files[i] for i in rows]
+
     def take(self, index: torch.Tensor | slice) -> FolderImages:
         """The images at ``index``, still undecoded."""
-        rows = range(len(self.files))[index] if isinstance(index, slice) else index.tolist()
-        return FolderImages(tuple(self.files[i] for i in rows), self.size, self.key)
+        return FolderImages(tuple(self._files(index)), self.size, self.key)
 
     def __getitem__(self, index: torch.Tensor | slice) -> torch.Tensor:
-        rows = range(len(self.files))[index] if isinstance(index, slice) else index.reshape(-1).tolist()
-        return torch.stack([decode(self.files[i], self.size, self.key) for i in rows])
+        return torch.stack([decode(file, self.size, self.key) for file in self._files(index)])
 
     def batches(self, order: Iterable[torch.Tensor], workers: int | None = None) -> Iterator[torch.Tensor]:
         """The decoded batch of each index tensor of ``order``, in order, decoded ahead by DataLoader workers."""

@@ -24,7 +24,7 @@ from training.distributed import is_main, launched_by_torchrun
 
 
 def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, device: torch.device) -> list[PlannedRun]:
-    """Each run with the data source it will read (named once per distinct data section, reading no images)
+    """Each run with the data source it will read (named once per data section and batch, reading no images)
     and its speed levers resolved for ``device`` (``auto`` precision and compile by ``training/levers.py``'s
     rule; the resolved values are recorded and hashed into the run id)."""
     sources: dict = {}
@@ -35,9 +35,10 @@ def _plan(experiment: Experiment, grid: list[GridRun], data_root: str | None, de
         optim = config.optim
         if problem := memory_format_problem(config.model.encoder, device, optim.precision, optim.memory_format):
             raise ConfigError(problem)
-        if config.data not in sources:
-            sources[config.data] = experiment.data_source(config, data_root)
-        source = sources[config.data]
+        key = (config.data, config.optim.batch_size)  # the data source also checks that a batch fits the split
+        if key not in sources:
+            sources[key] = experiment.data_source(config, data_root)
+        source = sources[key]
         planned.append(PlannedRun(config, source, run_id(config, source, experiment.name), run.label))
     return planned
 

@@ -146,6 +146,10 @@ def test_a_folder_smaller_than_the_batch_is_refused_before_any_run(tmp_path, mni
     err = capsys.readouterr().err.strip()
     assert "optim.batch_size=64 must be <= the 6 training images the run has" in err and "\n" not in err
     assert not (tmp_path / "out").exists()
+    sweep = ["--set", f"data.images=folder:{folder}", "optim.batch_size=4,8"]  # the second batch does not fit
+    assert run_experiment.main([*args, *root, *sweep]) == 2
+    assert "optim.batch_size=8 must be <= the 6 training images" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")

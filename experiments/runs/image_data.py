@@ -19,6 +19,7 @@ from experiments.image_data import (
     ImageRun,
 )
 from experiments.runs import pretrain_in
+from sweeps.config import reads
 from sweeps.spec import ConfigError, RunContext, RunOutcome
 from training.data import TrainImages
 from training.evaluate import ProbeSet, evaluate
@@ -36,9 +37,8 @@ def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -
     if data.images == MNIST:
         split = load_mnist(data_root)[0 if train else 1]
     else:
-        per_photo = max(1, n // 10) if n else 500
         split = load_natural_images(
-            data.images, train, data.image_size, data_root, photos_per_class=per_photo, seed=seed
+            data.images, train, data.image_size, data_root, photos_per_class=_photos_per_class(n), seed=seed
         )
     if not n or split.source == PHOTOS:
         return split
@@ -47,6 +47,11 @@ def load_split(data: ImageData, train: bool, seed: int, data_root: str | None) -
     else:
         keep = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
     return ImageSplit(select(split.images, keep), split.labels[keep], split.source, split.class_names)
+
+
+def _photos_per_class(n: int) -> int:
+    """Crops per photograph for ``n`` images of ``photos`` (0: the default 500 each)."""
+    return max(1, n // 10) if n else 500
 
 
 def data_source(config: ImageRun, data_root: str | None) -> str:
@@ -58,15 +63,14 @@ def data_source(config: ImageRun, data_root: str | None) -> str:
         check_batch_fits(config, len(load_mnist(data_root)[0]), source)
         return f"{source}{PHOTO_BLEND}" if data.images == MNIST_ON_PHOTOS else source
     source = source_name(data.images, data_root)
-    per_photo = max(1, data.n_train // 10) if data.n_train else 500
-    check_batch_fits(config, train_split_size(data.images, per_photo), source)
+    check_batch_fits(config, train_split_size(data.images, _photos_per_class(data.n_train)), source)
     return source
 
 
 def check_batch_fits(config: ImageRun, split_size: int, source: str) -> None:
     """A run's batch no larger than the images it trains on (``data.n_train``, or the whole training split)."""
     n_train = min(config.data.n_train, split_size) if config.data.n_train else split_size
-    if config.trains_encoder and config.optim.batch_size > n_train:
+    if reads(config, "optim.batch_size") and config.optim.batch_size > n_train:  # the floors train nothing
         raise ConfigError(
             f"optim.batch_size={config.optim.batch_size} must be <= the {n_train} training images the run has "
             f"({source}, data.n_train={config.data.n_train}); lower optim.batch_size"
